@@ -43,7 +43,14 @@ pub fn run(files: &[PathBuf], out: &mut impl Write) -> ExitCode {
             }
             Err(error) => {
                 all_read = false;
-                LintLine { file: &name, verdict: "error", status: None, reason: error.to_string(), kind: None, method: None }
+                LintLine {
+                    file: &name,
+                    verdict: "error",
+                    status: None,
+                    reason: error.to_string(),
+                    kind: None,
+                    method: None,
+                }
             }
         };
         let json = serde_json::to_string(&line).unwrap_or_else(|_| String::from("{}"));

@@ -208,6 +208,9 @@ pub enum BuildError {
     /// A reason phrase with CR or LF.
     #[error("reason phrase contains CR or LF")]
     BadReason,
+    /// More than 4 GiB of header values built into one message.
+    #[error("header values exceed 4 GiB")]
+    HeadersTooLarge,
     /// A Request-URI with white space or control characters.
     #[error("Request-URI contains white space or control characters")]
     BadRequestUri,

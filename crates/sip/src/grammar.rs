@@ -3,17 +3,35 @@
 //! Header values keep their line folding (`CRLF` followed by SP or HTAB) as received; every
 //! scanner here treats a fold as linear white space (LWS), as RFC 3261 §7.3.1 says it is.
 
+/// Builds a 256-entry membership table: `ALNUM` plus the bytes of `extra`.
+pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+pub(crate) const TOKEN: [bool; 256] = byte_table(b"-.!%*_+`'~");
+const WORD: [bool; 256] = byte_table(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+
 /// `token` characters (RFC 3261 §25.1): alphanumerics and `-.!%*_+`'~`.
-#[inline]
+#[inline(always)]
 pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+    TOKEN[b as usize]
 }
 
 /// `word` characters (RFC 3261 §25.1): token characters plus `()<>:\"/[]?{}`, used by Call-ID.
-#[inline]
+#[inline(always)]
 pub fn is_word_byte(b: u8) -> bool {
-    is_token_byte(b)
-        || matches!(b, b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}')
+    WORD[b as usize]
 }
 
 /// True when the whole string is a non-empty `token`.
@@ -21,9 +39,28 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_byte)
 }
 
+/// True for the bytes of LWS: SP, HTAB, CR, LF.
+#[inline(always)]
+pub fn is_lws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// Trims LWS (SP, HTAB and folds) from both ends of `s`.
+#[inline]
 pub fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| !is_lws_byte(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_lws_byte(b)).map_or(start, |i| i + 1);
+    // Both ends sit next to ASCII bytes, so they are char boundaries.
+    s.get(start..end).unwrap_or("")
+}
+
+/// Splits `s` at the first `byte` (which must be ASCII): the parts before and after it. A byte
+/// loop: faster than a `char` pattern on the short strings of SIP.
+#[inline]
+pub fn split_at_byte(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == byte)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
 /// A forward-only cursor over a header value or URI.
@@ -161,10 +198,7 @@ impl<'a> Cursor<'a> {
 /// Removes the quotes and `quoted-pair` escapes of a quoted string as returned by
 /// [`Cursor::quoted_string`]. A string without quotes is returned as is.
 pub fn unquote(quoted: &str) -> std::borrow::Cow<'_, str> {
-    let inner = quoted
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(quoted);
+    let inner = quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(quoted);
     if !inner.contains('\\') {
         return std::borrow::Cow::Borrowed(inner);
     }
@@ -213,6 +247,10 @@ impl<'a> Iterator for CommaSplit<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let text = self.rest?;
         let bytes = text.as_bytes();
+        if !bytes.contains(&b',') {
+            self.rest = None;
+            return Some(trim_lws(text));
+        }
         let (mut in_quotes, mut in_angle, mut i) = (false, false, 0);
         while i < bytes.len() {
             match bytes[i] {
@@ -264,9 +302,10 @@ fn hex_value(b: Option<&u8>) -> Option<u8> {
 /// True when every `%` in `text` starts a valid `%HH` escape.
 pub fn escapes_are_valid(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.iter().enumerate().all(|(i, &b)| {
-        b != b'%' || (hex_value(bytes.get(i + 1)).is_some() && hex_value(bytes.get(i + 2)).is_some())
-    })
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'%' || (hex_value(bytes.get(i + 1)).is_some() && hex_value(bytes.get(i + 2)).is_some()))
 }
 
 #[cfg(test)]
@@ -296,6 +335,20 @@ mod tests {
     fn commas_split_only_at_top_level() {
         let parts: Vec<_> = split_commas(r#""a, b" <sip:x;p=1,2>, <sip:y> , ,"#).collect();
         assert_eq!(parts, vec![r#""a, b" <sip:x;p=1,2>"#, "<sip:y>", "", ""]);
+    }
+
+    #[test]
+    fn tables_match_the_rfc_sets() {
+        let token: Vec<u8> = (0..=255u8).filter(|&b| is_token_byte(b)).collect();
+        let mut expected: Vec<u8> = (b'0'..=b'9').chain(b'A'..=b'Z').chain(b'a'..=b'z').collect();
+        expected.extend_from_slice(b"-.!%*_+`'~");
+        expected.sort();
+        assert_eq!(token, expected);
+        for b in *b"()<>:\\\"/[]?{}" {
+            assert!(is_word_byte(b) && !is_token_byte(b), "{}", b as char);
+        }
+        assert_eq!(trim_lws(" \r\n\t x y \r\n "), "x y");
+        assert_eq!(trim_lws(" \t "), "");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use crate::error::BuildError;
-use crate::grammar::{is_token, trim_lws};
+use crate::grammar::is_token;
+pub use crate::headers::Headers;
 use crate::name::HeaderName;
 
 /// A request method (RFC 3261 §7.1). Methods are case-sensitive.
@@ -108,12 +109,13 @@ impl Version {
 
     /// Parses `SIP/digits.digits` (at most 9 digits each).
     pub fn parse(text: &str) -> Option<Version> {
+        if text == "SIP/2.0" {
+            return Some(Version::SIP_2_0);
+        }
         let rest = text.get(..4).filter(|p| p.eq_ignore_ascii_case("SIP/")).and(text.get(4..))?;
-        let (major, minor) = rest.split_once('.')?;
+        let (major, minor) = crate::grammar::split_at_byte(rest, b'.')?;
         let number = |s: &str| {
-            (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse().ok())
-                .flatten()
+            (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
         };
         Some(Version { major: number(major)?, minor: number(minor)? })
     }
@@ -122,123 +124,6 @@ impl Version {
 impl std::fmt::Display for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SIP/{}.{}", self.major, self.minor)
-    }
-}
-
-/// One header field: a name and its value as received (folds kept) or as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    /// The field name.
-    pub name: HeaderName,
-    /// The field value, without the leading and trailing white space.
-    pub value: ByteString,
-}
-
-impl Header {
-    /// A header from our own code. The value is trimmed; CR, LF and NUL are refused.
-    pub fn new(name: HeaderName, value: impl Into<ByteString>) -> Result<Header, BuildError> {
-        if let HeaderName::Other(text) = &name {
-            if !is_token(text) {
-                return Err(BuildError::BadHeaderName);
-            }
-        }
-        let value: ByteString = value.into();
-        if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            return Err(BuildError::BadHeaderValue);
-        }
-        let trimmed = trim_lws(&value);
-        let value = if trimmed.len() == value.len() { value.clone() } else { value.slice_ref(trimmed) };
-        Ok(Header { name, value })
-    }
-}
-
-/// The header fields of a message, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers {
-    fields: Vec<Header>,
-}
-
-impl Headers {
-    /// No headers.
-    pub fn new() -> Self {
-        Headers::default()
-    }
-
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Headers { fields: Vec::with_capacity(capacity) }
-    }
-
-    pub(crate) fn push_parsed(&mut self, header: Header) {
-        self.fields.push(header);
-    }
-
-    /// Appends a header from our own code (see [`Header::new`]).
-    pub fn push(&mut self, name: HeaderName, value: impl Into<ByteString>) -> Result<(), BuildError> {
-        self.fields.push(Header::new(name, value)?);
-        Ok(())
-    }
-
-    /// Inserts a header before all others of any name (a new top Via, RFC 3261 §8.1.1.7).
-    pub fn push_front(&mut self, name: HeaderName, value: impl Into<ByteString>) -> Result<(), BuildError> {
-        self.fields.insert(0, Header::new(name, value)?);
-        Ok(())
-    }
-
-    /// Replaces every field called `name` with one field holding `value`, in the place of the
-    /// first one (or at the end).
-    pub fn set(&mut self, name: HeaderName, value: impl Into<ByteString>) -> Result<(), BuildError> {
-        let header = Header::new(name, value)?;
-        match self.fields.iter().position(|h| h.name == header.name) {
-            Some(at) => {
-                let name = header.name.clone();
-                self.fields[at] = header;
-                let mut index = 0;
-                self.fields.retain(|h| {
-                    index += 1;
-                    index - 1 == at || h.name != name
-                });
-            }
-            None => self.fields.push(header),
-        }
-        Ok(())
-    }
-
-    /// Removes every field called `name`; returns how many there were.
-    pub fn remove(&mut self, name: &HeaderName) -> usize {
-        let before = self.fields.len();
-        self.fields.retain(|h| h.name != *name);
-        before - self.fields.len()
-    }
-
-    /// The value of the first field called `name`.
-    pub fn get(&self, name: &HeaderName) -> Option<&ByteString> {
-        self.fields.iter().find(|h| h.name == *name).map(|h| &h.value)
-    }
-
-    /// The values of every field called `name`, in order (one per header line).
-    pub fn get_all<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a ByteString> + 'a {
-        let name = name.clone();
-        self.fields.iter().filter(move |h| h.name == name).map(|h| &h.value)
-    }
-
-    /// How many fields are called `name`.
-    pub fn count(&self, name: &HeaderName) -> usize {
-        self.fields.iter().filter(|h| h.name == *name).count()
-    }
-
-    /// Every field in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
-        self.fields.iter()
-    }
-
-    /// Number of fields.
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    /// True when there are no fields.
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
     }
 }
 
@@ -326,9 +211,9 @@ pub(crate) fn set_body(
     body: Bytes,
 ) -> Result<(), BuildError> {
     if let Some(content_type) = content_type {
-        headers.set(HeaderName::ContentType, ByteString::from(content_type))?;
+        headers.set(HeaderName::ContentType, content_type)?;
     }
-    headers.set(HeaderName::ContentLength, ByteString::from(body.len().to_string()))?;
+    headers.set(HeaderName::ContentLength, body.len().to_string())?;
     *body_slot = body;
     Ok(())
 }
@@ -422,14 +307,14 @@ fn write_version(version: Version, out: &mut Vec<u8>) {
 }
 
 fn headers_len(headers: &Headers) -> usize {
-    headers.iter().map(|h| h.name.as_str().len() + h.value.len() + 4).sum::<usize>() + 2
+    headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>() + 2
 }
 
 fn write_headers_and_body(headers: &Headers, body: &Bytes, out: &mut Vec<u8>) {
-    for header in headers.iter() {
-        out.extend_from_slice(header.name.as_str().as_bytes());
+    for (name, value) in headers.iter() {
+        out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
-        out.extend_from_slice(header.value.as_bytes());
+        out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");

@@ -7,7 +7,7 @@ use bytestring::ByteString;
 /// A header field name. Known names compare case-insensitively and match their compact form
 /// (RFC 3261 §7.3.1, §7.3.3); any other name is kept as received in [`HeaderName::Other`].
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub enum HeaderName {
     /// `Accept`
     Accept,
@@ -158,79 +158,100 @@ impl HeaderName {
 
     /// The known header named `name` (any case, long or compact form), if any.
     pub fn known(name: &str) -> Option<HeaderName> {
-        let bytes = name.as_bytes();
-        let mut lower = [0u8; 24];
-        let lower = lower.get_mut(..bytes.len())?;
-        for (l, b) in lower.iter_mut().zip(bytes) {
-            *l = b.to_ascii_lowercase();
-        }
-        Some(match &*lower {
-            b"accept" => HeaderName::Accept,
-            b"accept-contact" | b"a" => HeaderName::AcceptContact,
-            b"accept-encoding" => HeaderName::AcceptEncoding,
-            b"accept-language" => HeaderName::AcceptLanguage,
-            b"alert-info" => HeaderName::AlertInfo,
-            b"allow" => HeaderName::Allow,
-            b"allow-events" | b"u" => HeaderName::AllowEvents,
-            b"answer-mode" => HeaderName::AnswerMode,
-            b"authentication-info" => HeaderName::AuthenticationInfo,
-            b"authorization" => HeaderName::Authorization,
-            b"call-id" | b"i" => HeaderName::CallId,
-            b"call-info" => HeaderName::CallInfo,
-            b"contact" | b"m" => HeaderName::Contact,
-            b"content-disposition" => HeaderName::ContentDisposition,
-            b"content-encoding" | b"e" => HeaderName::ContentEncoding,
-            b"content-language" => HeaderName::ContentLanguage,
-            b"content-length" | b"l" => HeaderName::ContentLength,
-            b"content-type" | b"c" => HeaderName::ContentType,
-            b"cseq" => HeaderName::CSeq,
-            b"date" => HeaderName::Date,
-            b"error-info" => HeaderName::ErrorInfo,
-            b"event" | b"o" => HeaderName::Event,
-            b"expires" => HeaderName::Expires,
-            b"from" | b"f" => HeaderName::From,
-            b"identity" | b"y" => HeaderName::Identity,
-            b"in-reply-to" => HeaderName::InReplyTo,
-            b"max-forwards" => HeaderName::MaxForwards,
-            b"mime-version" => HeaderName::MimeVersion,
-            b"min-expires" => HeaderName::MinExpires,
-            b"min-se" => HeaderName::MinSe,
-            b"organization" => HeaderName::Organization,
-            b"p-asserted-identity" => HeaderName::PAssertedIdentity,
-            b"p-preferred-identity" => HeaderName::PPreferredIdentity,
-            b"path" => HeaderName::Path,
-            b"priority" => HeaderName::Priority,
-            b"priv-answer-mode" => HeaderName::PrivAnswerMode,
-            b"privacy" => HeaderName::Privacy,
-            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
-            b"proxy-authorization" => HeaderName::ProxyAuthorization,
-            b"proxy-require" => HeaderName::ProxyRequire,
-            b"rack" => HeaderName::RAck,
-            b"reason" => HeaderName::Reason,
-            b"record-route" => HeaderName::RecordRoute,
-            b"refer-to" | b"r" => HeaderName::ReferTo,
-            b"referred-by" | b"b" => HeaderName::ReferredBy,
-            b"reject-contact" | b"j" => HeaderName::RejectContact,
-            b"replaces" => HeaderName::Replaces,
-            b"reply-to" => HeaderName::ReplyTo,
-            b"request-disposition" | b"d" => HeaderName::RequestDisposition,
-            b"require" => HeaderName::Require,
-            b"retry-after" => HeaderName::RetryAfter,
-            b"route" => HeaderName::Route,
-            b"rseq" => HeaderName::RSeq,
-            b"server" => HeaderName::Server,
-            b"service-route" => HeaderName::ServiceRoute,
-            b"session-expires" | b"x" => HeaderName::SessionExpires,
-            b"subject" | b"s" => HeaderName::Subject,
-            b"subscription-state" => HeaderName::SubscriptionState,
-            b"supported" | b"k" => HeaderName::Supported,
-            b"timestamp" => HeaderName::Timestamp,
-            b"to" | b"t" => HeaderName::To,
-            b"unsupported" => HeaderName::Unsupported,
-            b"user-agent" => HeaderName::UserAgent,
-            b"via" | b"v" => HeaderName::Via,
-            b"warning" => HeaderName::Warning,
-            b"www-authenticate" => HeaderName::WwwAuthenticate,
+        Self::known_bytes(name.as_bytes())
+    }
+
+    /// [`HeaderName::known`] on bytes. Dispatches on length and first letter, then compares
+    /// once: this runs for every header of every message.
+    pub fn known_bytes(name: &[u8]) -> Option<HeaderName> {
+        let first = name.first()?.to_ascii_lowercase();
+        let is = |lower: &[u8]| name.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b);
+        Some(match (name.len(), first) {
+            (1, b'a') if is(b"a") => HeaderName::AcceptContact,
+            (1, b'b') if is(b"b") => HeaderName::ReferredBy,
+            (1, b'c') if is(b"c") => HeaderName::ContentType,
+            (1, b'd') if is(b"d") => HeaderName::RequestDisposition,
+            (1, b'e') if is(b"e") => HeaderName::ContentEncoding,
+            (1, b'f') if is(b"f") => HeaderName::From,
+            (1, b'i') if is(b"i") => HeaderName::CallId,
+            (1, b'j') if is(b"j") => HeaderName::RejectContact,
+            (1, b'k') if is(b"k") => HeaderName::Supported,
+            (1, b'l') if is(b"l") => HeaderName::ContentLength,
+            (1, b'm') if is(b"m") => HeaderName::Contact,
+            (1, b'o') if is(b"o") => HeaderName::Event,
+            (1, b'r') if is(b"r") => HeaderName::ReferTo,
+            (1, b's') if is(b"s") => HeaderName::Subject,
+            (1, b't') if is(b"t") => HeaderName::To,
+            (1, b'u') if is(b"u") => HeaderName::AllowEvents,
+            (1, b'v') if is(b"v") => HeaderName::Via,
+            (1, b'x') if is(b"x") => HeaderName::SessionExpires,
+            (1, b'y') if is(b"y") => HeaderName::Identity,
+            (2, b't') if is(b"to") => HeaderName::To,
+            (3, b'v') if is(b"via") => HeaderName::Via,
+            (4, b'c') if is(b"cseq") => HeaderName::CSeq,
+            (4, b'd') if is(b"date") => HeaderName::Date,
+            (4, b'f') if is(b"from") => HeaderName::From,
+            (4, b'p') if is(b"path") => HeaderName::Path,
+            (4, b'r') if is(b"rack") => HeaderName::RAck,
+            (4, b'r') if is(b"rseq") => HeaderName::RSeq,
+            (5, b'a') if is(b"allow") => HeaderName::Allow,
+            (5, b'e') if is(b"event") => HeaderName::Event,
+            (5, b'r') if is(b"route") => HeaderName::Route,
+            (6, b'a') if is(b"accept") => HeaderName::Accept,
+            (6, b'm') if is(b"min-se") => HeaderName::MinSe,
+            (6, b'r') if is(b"reason") => HeaderName::Reason,
+            (6, b's') if is(b"server") => HeaderName::Server,
+            (7, b'c') if is(b"call-id") => HeaderName::CallId,
+            (7, b'c') if is(b"contact") => HeaderName::Contact,
+            (7, b'e') if is(b"expires") => HeaderName::Expires,
+            (7, b'p') if is(b"privacy") => HeaderName::Privacy,
+            (7, b'r') if is(b"require") => HeaderName::Require,
+            (7, b's') if is(b"subject") => HeaderName::Subject,
+            (7, b'w') if is(b"warning") => HeaderName::Warning,
+            (8, b'i') if is(b"identity") => HeaderName::Identity,
+            (8, b'p') if is(b"priority") => HeaderName::Priority,
+            (8, b'r') if is(b"refer-to") => HeaderName::ReferTo,
+            (8, b'r') if is(b"replaces") => HeaderName::Replaces,
+            (8, b'r') if is(b"reply-to") => HeaderName::ReplyTo,
+            (9, b'c') if is(b"call-info") => HeaderName::CallInfo,
+            (9, b's') if is(b"supported") => HeaderName::Supported,
+            (9, b't') if is(b"timestamp") => HeaderName::Timestamp,
+            (10, b'a') if is(b"alert-info") => HeaderName::AlertInfo,
+            (10, b'e') if is(b"error-info") => HeaderName::ErrorInfo,
+            (10, b'u') if is(b"user-agent") => HeaderName::UserAgent,
+            (11, b'a') if is(b"answer-mode") => HeaderName::AnswerMode,
+            (11, b'i') if is(b"in-reply-to") => HeaderName::InReplyTo,
+            (11, b'm') if is(b"min-expires") => HeaderName::MinExpires,
+            (11, b'r') if is(b"referred-by") => HeaderName::ReferredBy,
+            (11, b'r') if is(b"retry-after") => HeaderName::RetryAfter,
+            (11, b'u') if is(b"unsupported") => HeaderName::Unsupported,
+            (12, b'a') if is(b"allow-events") => HeaderName::AllowEvents,
+            (12, b'c') if is(b"content-type") => HeaderName::ContentType,
+            (12, b'm') if is(b"max-forwards") => HeaderName::MaxForwards,
+            (12, b'm') if is(b"mime-version") => HeaderName::MimeVersion,
+            (12, b'o') if is(b"organization") => HeaderName::Organization,
+            (12, b'r') if is(b"record-route") => HeaderName::RecordRoute,
+            (13, b'a') if is(b"authorization") => HeaderName::Authorization,
+            (13, b'p') if is(b"proxy-require") => HeaderName::ProxyRequire,
+            (13, b's') if is(b"service-route") => HeaderName::ServiceRoute,
+            (14, b'a') if is(b"accept-contact") => HeaderName::AcceptContact,
+            (14, b'c') if is(b"content-length") => HeaderName::ContentLength,
+            (14, b'r') if is(b"reject-contact") => HeaderName::RejectContact,
+            (15, b'a') if is(b"accept-encoding") => HeaderName::AcceptEncoding,
+            (15, b'a') if is(b"accept-language") => HeaderName::AcceptLanguage,
+            (15, b's') if is(b"session-expires") => HeaderName::SessionExpires,
+            (16, b'c') if is(b"content-encoding") => HeaderName::ContentEncoding,
+            (16, b'c') if is(b"content-language") => HeaderName::ContentLanguage,
+            (16, b'p') if is(b"priv-answer-mode") => HeaderName::PrivAnswerMode,
+            (16, b'w') if is(b"www-authenticate") => HeaderName::WwwAuthenticate,
+            (18, b'p') if is(b"proxy-authenticate") => HeaderName::ProxyAuthenticate,
+            (18, b's') if is(b"subscription-state") => HeaderName::SubscriptionState,
+            (19, b'a') if is(b"authentication-info") => HeaderName::AuthenticationInfo,
+            (19, b'c') if is(b"content-disposition") => HeaderName::ContentDisposition,
+            (19, b'p') if is(b"p-asserted-identity") => HeaderName::PAssertedIdentity,
+            (19, b'p') if is(b"proxy-authorization") => HeaderName::ProxyAuthorization,
+            (19, b'r') if is(b"request-disposition") => HeaderName::RequestDisposition,
+            (20, b'p') if is(b"p-preferred-identity") => HeaderName::PPreferredIdentity,
             _ => return None,
         })
     }
@@ -324,6 +345,29 @@ impl std::fmt::Display for HeaderName {
     }
 }
 
+impl PartialEq for HeaderName {
+    /// Header names are case-insensitive (RFC 3261 §7.3.5): unknown names compare in any case.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (HeaderName::Other(a), HeaderName::Other(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for HeaderName {}
+
+impl std::hash::Hash for HeaderName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        if let HeaderName::Other(name) = self {
+            for b in name.bytes() {
+                state.write_u8(b.to_ascii_lowercase());
+            }
+        }
+    }
+}
+
 impl PartialEq<str> for HeaderName {
     /// Case-insensitive, and compact forms match their long form.
     fn eq(&self, other: &str) -> bool {
@@ -354,7 +398,72 @@ mod tests {
     #[test]
     fn every_canonical_name_round_trips() {
         let all = [
-            HeaderName::Accept, HeaderName::AcceptContact, HeaderName::AcceptEncoding, HeaderName::AcceptLanguage, HeaderName::AlertInfo, HeaderName::Allow, HeaderName::AllowEvents, HeaderName::AnswerMode, HeaderName::AuthenticationInfo, HeaderName::Authorization, HeaderName::CallId, HeaderName::CallInfo, HeaderName::Contact, HeaderName::ContentDisposition, HeaderName::ContentEncoding, HeaderName::ContentLanguage, HeaderName::ContentLength, HeaderName::ContentType, HeaderName::CSeq, HeaderName::Date, HeaderName::ErrorInfo, HeaderName::Event, HeaderName::Expires, HeaderName::From, HeaderName::Identity, HeaderName::InReplyTo, HeaderName::MaxForwards, HeaderName::MimeVersion, HeaderName::MinExpires, HeaderName::MinSe, HeaderName::Organization, HeaderName::PAssertedIdentity, HeaderName::PPreferredIdentity, HeaderName::Path, HeaderName::Priority, HeaderName::PrivAnswerMode, HeaderName::Privacy, HeaderName::ProxyAuthenticate, HeaderName::ProxyAuthorization, HeaderName::ProxyRequire, HeaderName::RAck, HeaderName::Reason, HeaderName::RecordRoute, HeaderName::ReferTo, HeaderName::ReferredBy, HeaderName::RejectContact, HeaderName::Replaces, HeaderName::ReplyTo, HeaderName::RequestDisposition, HeaderName::Require, HeaderName::RetryAfter, HeaderName::Route, HeaderName::RSeq, HeaderName::Server, HeaderName::ServiceRoute, HeaderName::SessionExpires, HeaderName::Subject, HeaderName::SubscriptionState, HeaderName::Supported, HeaderName::Timestamp, HeaderName::To, HeaderName::Unsupported, HeaderName::UserAgent, HeaderName::Via, HeaderName::Warning, HeaderName::WwwAuthenticate,
+            HeaderName::Accept,
+            HeaderName::AcceptContact,
+            HeaderName::AcceptEncoding,
+            HeaderName::AcceptLanguage,
+            HeaderName::AlertInfo,
+            HeaderName::Allow,
+            HeaderName::AllowEvents,
+            HeaderName::AnswerMode,
+            HeaderName::AuthenticationInfo,
+            HeaderName::Authorization,
+            HeaderName::CallId,
+            HeaderName::CallInfo,
+            HeaderName::Contact,
+            HeaderName::ContentDisposition,
+            HeaderName::ContentEncoding,
+            HeaderName::ContentLanguage,
+            HeaderName::ContentLength,
+            HeaderName::ContentType,
+            HeaderName::CSeq,
+            HeaderName::Date,
+            HeaderName::ErrorInfo,
+            HeaderName::Event,
+            HeaderName::Expires,
+            HeaderName::From,
+            HeaderName::Identity,
+            HeaderName::InReplyTo,
+            HeaderName::MaxForwards,
+            HeaderName::MimeVersion,
+            HeaderName::MinExpires,
+            HeaderName::MinSe,
+            HeaderName::Organization,
+            HeaderName::PAssertedIdentity,
+            HeaderName::PPreferredIdentity,
+            HeaderName::Path,
+            HeaderName::Priority,
+            HeaderName::PrivAnswerMode,
+            HeaderName::Privacy,
+            HeaderName::ProxyAuthenticate,
+            HeaderName::ProxyAuthorization,
+            HeaderName::ProxyRequire,
+            HeaderName::RAck,
+            HeaderName::Reason,
+            HeaderName::RecordRoute,
+            HeaderName::ReferTo,
+            HeaderName::ReferredBy,
+            HeaderName::RejectContact,
+            HeaderName::Replaces,
+            HeaderName::ReplyTo,
+            HeaderName::RequestDisposition,
+            HeaderName::Require,
+            HeaderName::RetryAfter,
+            HeaderName::Route,
+            HeaderName::RSeq,
+            HeaderName::Server,
+            HeaderName::ServiceRoute,
+            HeaderName::SessionExpires,
+            HeaderName::Subject,
+            HeaderName::SubscriptionState,
+            HeaderName::Supported,
+            HeaderName::Timestamp,
+            HeaderName::To,
+            HeaderName::Unsupported,
+            HeaderName::UserAgent,
+            HeaderName::Via,
+            HeaderName::Warning,
+            HeaderName::WwwAuthenticate,
         ];
         for name in all {
             assert_eq!(HeaderName::from_bytes(name.as_str()), name);

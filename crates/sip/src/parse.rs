@@ -9,9 +9,10 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use crate::error::{Error, LimitError, ParseError};
-use crate::grammar::{is_token, split_commas, trim_lws};
+use crate::grammar::{is_lws_byte, is_token_byte, split_commas, trim_lws};
+use crate::headers::{Field, Span};
 use crate::limits::Limits;
-use crate::message::{Header, Headers, Message, Method, Request, Response, Version};
+use crate::message::{Headers, Message, Method, Request, Response, Version};
 use crate::name::HeaderName;
 
 /// Where the header section ends and the body starts, in a buffer.
@@ -24,17 +25,17 @@ pub(crate) struct Split {
 }
 
 /// Finds the empty line that ends the header section (`CRLF CRLF`, or a bare `LF LF` from a
-/// lenient peer), searching from `from`.
+/// lenient peer), searching from `from`: one pass over the line ends.
 pub(crate) fn find_header_end(data: &[u8], from: usize) -> Option<Split> {
     let hay = data.get(from..)?;
-    let crlf = memchr::memmem::find(hay, b"\r\n\r\n");
-    let limit = crlf.map_or(hay.len(), |p| p + 2);
-    let lf = memchr::memmem::find(&hay[..limit], b"\n\n");
-    match (crlf, lf) {
-        (_, Some(p)) => Some(Split { header_end: from + p + 1, body_start: from + p + 2 }),
-        (Some(p), None) => Some(Split { header_end: from + p + 2, body_start: from + p + 4 }),
-        (None, None) => None,
+    for lf in memchr::memchr_iter(b'\n', hay) {
+        match (hay.get(lf + 1), hay.get(lf + 2)) {
+            (Some(b'\n'), _) => return Some(Split { header_end: from + lf + 1, body_start: from + lf + 2 }),
+            (Some(b'\r'), Some(b'\n')) => return Some(Split { header_end: from + lf + 1, body_start: from + lf + 3 }),
+            _ => {}
+        }
     }
+    None
 }
 
 /// Number of CR and LF octets before the start line (RFC 3261 §7.5: ignored).
@@ -60,24 +61,28 @@ pub fn parse_datagram_with(data: Bytes, limits: &Limits) -> Result<Message, Erro
     if start == data.len() {
         return Err(ParseError::Empty.into());
     }
-    let split = find_header_end(&data, start)
-        .unwrap_or(Split { header_end: data.len(), body_start: data.len() });
-    let section = header_text(data.slice(start..split.header_end));
-    let (start_line, headers) = parse_header_section(&section, limits)?;
-    let available = data.len() - split.body_start;
+    let found = scan(&data[start..], limits)?;
+    let section = data.slice(start..start + found.header_end);
+    let body_start = start + found.body_start;
+    let (text, scan) = match ByteString::try_from(section.clone()) {
+        Ok(text) => (text, found),
+        Err(_) => {
+            // A Latin-1 display name from an old PBX must not stop the phone ringing: read the
+            // section lossily (its structure is ASCII either way) and scan that text again.
+            let text = ByteString::from(String::from_utf8_lossy(&section).into_owned());
+            let rescan = scan(text.as_bytes(), limits)?;
+            (text, rescan)
+        }
+    };
+    let start_line = text.get(..scan.start_line_end).unwrap_or("");
+    let headers = Headers::from_received(text.clone(), resolve_names(&text, scan.fields, scan.unknown_names));
+    let available = data.len() - body_start;
     let body_len = match content_length(&headers) {
         Ok(Some(n)) if n <= available => n,
         _ => available,
     };
-    let body = data.slice(split.body_start..split.body_start + body_len);
-    build_message(&section, start_line, headers, body, limits)
-}
-
-/// The header section as text: zero-copy when it is UTF-8, else a lossy copy (a Latin-1 display
-/// name from an old PBX must not stop the phone ringing; the structure is ASCII either way).
-pub(crate) fn header_text(bytes: Bytes) -> ByteString {
-    ByteString::try_from(bytes.clone())
-        .unwrap_or_else(|_| ByteString::from(String::from_utf8_lossy(&bytes).into_owned()))
+    let body = data.slice(body_start..body_start + body_len);
+    build_message(&text, start_line, headers, body, limits)
 }
 
 /// The first Content-Length of `headers`, checked: `Err` when any is malformed or they disagree.
@@ -102,38 +107,18 @@ pub(crate) fn parse_length(value: &str) -> Result<usize, ParseError> {
     value.parse().map_err(|_| ParseError::BadContentLength)
 }
 
-/// Splits the header section into the start line and the header fields.
-fn parse_header_section<'s>(section: &'s ByteString, limits: &Limits) -> Result<(&'s str, Headers), Error> {
-    let mut lines = Lines { text: section, pos: 0 };
-    let (start_line, _) = lines.next().ok_or(ParseError::Empty)?;
-    let mut headers = Headers::with_capacity(16);
-    let mut pending: Option<Pending> = None;
-    let mut vias = 0usize;
-    for (line_no, (line, line_start)) in (2..).zip(lines.by_ref()) {
-        if line.starts_with([' ', '\t']) {
-            let open = pending.as_mut().ok_or(ParseError::FoldWithoutHeader)?;
-            open.value_end = line_start + line.len();
-            continue;
-        }
-        if let Some(done) = pending.take() {
-            flush(section, done, &mut headers, &mut vias, limits)?;
-        }
-        let colon = line.find(':').ok_or(ParseError::BadHeaderLine { line: line_no })?;
-        let name = line[..colon].trim_end_matches([' ', '\t']);
-        if !is_token(name) {
-            return Err(ParseError::BadHeaderLine { line: line_no }.into());
-        }
-        pending = Some(Pending {
-            name_start: line_start,
-            name_end: line_start + name.len(),
-            value_start: line_start + colon + 1,
-            value_end: line_start + line.len(),
-        });
-    }
-    if let Some(done) = pending {
-        flush(section, done, &mut headers, &mut vias, limits)?;
-    }
-    Ok((start_line, headers))
+/// What one pass over the header section found. Offsets are relative to the start line.
+struct Scan {
+    /// End of the start line, its line break excluded.
+    start_line_end: usize,
+    /// The fields; unknown names are placeholders until [`resolve_names`].
+    fields: Vec<Field>,
+    /// `(field index, name start, name end)` of the fields with unknown names.
+    unknown_names: Vec<(usize, usize, usize)>,
+    /// End of the header section (the last header line's break included).
+    header_end: usize,
+    /// Start of the body.
+    body_start: usize,
 }
 
 /// A header field whose folds may still be coming.
@@ -144,44 +129,137 @@ struct Pending {
     value_end: usize,
 }
 
-fn flush(section: &ByteString, field: Pending, headers: &mut Headers, vias: &mut usize, limits: &Limits) -> Result<(), Error> {
+/// One pass over the lines of a message: the start line, the header fields (folds joined), and
+/// the empty line that ends the section. A datagram whose section ends without the empty line
+/// (RFC 4475 §3.1.2.15, RFC 5118 §4.10) ends at the end of the input.
+fn scan(bytes: &[u8], limits: &Limits) -> Result<Scan, Error> {
+    let (start_line_end, mut pos) = line_at(bytes, 0);
+    let mut out = Scan {
+        start_line_end,
+        fields: Vec::with_capacity(16),
+        unknown_names: Vec::new(),
+        header_end: bytes.len(),
+        body_start: bytes.len(),
+    };
+    let mut pending: Option<Pending> = None;
+    let mut vias = 0usize;
+    let mut line_no = 1;
+    while pos < bytes.len() {
+        let (line_end, next) = line_at(bytes, pos);
+        line_no += 1;
+        if line_end == pos {
+            out.header_end = pos;
+            out.body_start = next;
+            break;
+        }
+        if matches!(bytes[pos], b' ' | b'\t') {
+            pending.as_mut().ok_or(ParseError::FoldWithoutHeader)?.value_end = line_end;
+        } else {
+            if let Some(done) = pending.take() {
+                flush(bytes, done, &mut out, &mut vias, limits)?;
+            }
+            let (name_len, colon) =
+                scan_name(&bytes[pos..line_end]).ok_or(ParseError::BadHeaderLine { line: line_no })?;
+            pending = Some(Pending {
+                name_start: pos,
+                name_end: pos + name_len,
+                value_start: pos + colon + 1,
+                value_end: line_end,
+            });
+        }
+        pos = next;
+    }
+    if let Some(done) = pending {
+        flush(bytes, done, &mut out, &mut vias, limits)?;
+    }
+    Ok(out)
+}
+
+/// The line starting at `pos`: where it ends (before CR LF or a bare LF) and where the next one
+/// starts.
+#[inline]
+fn line_at(bytes: &[u8], pos: usize) -> (usize, usize) {
+    match find_byte(bytes, pos, b'\n') {
+        Some(lf) if lf > pos && bytes[lf - 1] == b'\r' => (lf - 1, lf + 1),
+        Some(lf) => (lf, lf + 1),
+        None => (bytes.len(), bytes.len()),
+    }
+}
+
+/// The first `needle` at or after `from`, eight bytes at a time (header lines are short, so this
+/// beats a SIMD search's setup).
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = LOW * needle as u64;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ pattern;
+        let found = word.wrapping_sub(LOW) & !word & HIGH;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes.get(i..)?.iter().position(|&b| b == needle).map(|p| i + p)
+}
+
+/// Reads `token *WSP ":"` at the start of a header line in one pass: the name's length and the
+/// colon's offset, or `None` when the line is not `name: value`.
+#[inline]
+fn scan_name(line: &[u8]) -> Option<(usize, usize)> {
+    let name_len = line.iter().position(|&b| !is_token_byte(b))?;
+    let colon = name_len + line[name_len..].iter().position(|&b| b != b' ' && b != b'\t')?;
+    (name_len > 0 && line[colon] == b':').then_some((name_len, colon))
+}
+
+/// Ends a field: checks the limits, trims the value, counts Via values.
+fn flush(bytes: &[u8], field: Pending, out: &mut Scan, vias: &mut usize, limits: &Limits) -> Result<(), Error> {
     if field.value_end - field.name_start > limits.max_header_len {
         return Err(LimitError::HeaderTooLong { limit: limits.max_header_len }.into());
     }
-    if headers.len() >= limits.max_headers {
+    if out.fields.len() >= limits.max_headers {
         return Err(LimitError::TooManyHeaders { limit: limits.max_headers }.into());
     }
-    let name = HeaderName::from_slice(section, &section[field.name_start..field.name_end]);
-    let value = section.slice_ref(trim_lws(&section[field.value_start..field.value_end]));
+    let mut start = field.value_start;
+    let mut end = field.value_end;
+    while start < end && is_lws_byte(bytes[start]) {
+        start += 1;
+    }
+    while end > start && is_lws_byte(bytes[end - 1]) {
+        end -= 1;
+    }
+    let name = match HeaderName::known_bytes(&bytes[field.name_start..field.name_end]) {
+        Some(name) => name,
+        None => {
+            out.unknown_names.push((out.fields.len(), field.name_start, field.name_end));
+            HeaderName::Other(ByteString::new())
+        }
+    };
     if name == HeaderName::Via {
-        *vias += split_commas(&value).count();
+        let value = &bytes[start..end];
+        *vias += match find_byte(value, 0, b',') {
+            None => 1,
+            Some(_) => std::str::from_utf8(value).map_or(1, |v| split_commas(v).count()),
+        };
         if *vias > limits.max_vias {
             return Err(LimitError::TooManyVias { limit: limits.max_vias }.into());
         }
     }
-    headers.push_parsed(Header { name, value });
+    let span = |n: usize| u32::try_from(n).map_err(|_| LimitError::MessageTooLarge { limit: limits.max_message_size });
+    out.fields.push(Field { name, value: Span { start: span(start)?, end: span(end)?, built: false } });
     Ok(())
 }
 
-/// Lines of a header section, split at LF with a trailing CR removed, with their offsets.
-struct Lines<'s> {
-    text: &'s str,
-    pos: usize,
-}
-
-impl<'s> Iterator for Lines<'s> {
-    type Item = (&'s str, usize);
-
-    fn next(&mut self) -> Option<(&'s str, usize)> {
-        let rest = self.text.get(self.pos..).filter(|r| !r.is_empty())?;
-        let start = self.pos;
-        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(i) => (&rest[..i], i + 1),
-            None => (rest, rest.len()),
-        };
-        self.pos += advance;
-        Some((line.strip_suffix('\r').unwrap_or(line), start))
+/// Gives the unknown header names their text, sharing the section's buffer.
+fn resolve_names(text: &ByteString, mut fields: Vec<Field>, unknown: Vec<(usize, usize, usize)>) -> Vec<Field> {
+    for (index, start, end) in unknown {
+        if let (Some(field), Some(name)) = (fields.get_mut(index), text.get(start..end)) {
+            field.name = HeaderName::Other(text.slice_ref(name));
+        }
     }
+    fields
 }
 
 fn build_message(

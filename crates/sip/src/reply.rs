@@ -73,23 +73,22 @@ pub fn reply(request: &Request, status: u16, reason: &str, to_tag: Option<&str>)
         body: bytes::Bytes::new(),
     };
     let copied = [HeaderName::Via, HeaderName::From, HeaderName::To, HeaderName::CallId, HeaderName::CSeq];
-    for header in request.headers.iter().filter(|h| copied.contains(&h.name)) {
-        let mut value = header.value.clone();
-        if header.name == HeaderName::To && status != 100 {
-            value = with_to_tag(&value, to_tag);
-        }
-        let _ = response.headers.push(header.name.clone(), value);
+    for (name, value) in request.headers.iter().filter(|(name, _)| copied.contains(name)) {
+        let _ = if *name == HeaderName::To && status != 100 {
+            response.headers.push(name.clone(), with_to_tag(value, to_tag))
+        } else {
+            response.headers.push(name.clone(), value)
+        };
     }
     let _ = response.headers.push(HeaderName::ContentLength, "0");
     response
 }
 
 /// Appends `;tag=` to a To value that has none.
-fn with_to_tag(to: &ByteString, tag: Option<&str>) -> ByteString {
+fn with_to_tag<'a>(to: &'a str, tag: Option<&str>) -> std::borrow::Cow<'a, str> {
     let has_tag = crate::header::NameAddr::parse(to).map(|addr| addr.tag().is_some()).unwrap_or(true);
     match tag {
-        Some(tag) if !has_tag => ByteString::from(format!("{to};tag={tag}")),
-        _ => to.clone(),
+        Some(tag) if !has_tag => std::borrow::Cow::Owned(format!("{to};tag={tag}")),
+        _ => std::borrow::Cow::Borrowed(to),
     }
 }
-

@@ -209,7 +209,9 @@ fn check_require(request: &Request, policy: &UasPolicy<'_>) -> Result<(), Reject
         return Ok(());
     }
     let supported = policy.supported.join(", ");
-    Err(Rejection::new(420).with(HeaderName::Unsupported, unsupported.join(", ")).with(HeaderName::Supported, supported))
+    Err(Rejection::new(420)
+        .with(HeaderName::Unsupported, unsupported.join(", "))
+        .with(HeaderName::Supported, supported))
 }
 
 /// 415 for a body we cannot read, with Accept (or Accept-Encoding) saying what we can
@@ -298,7 +300,11 @@ pub fn validate_response(response: &Response) -> Result<(), ResponseFault> {
     let headers = &response.headers;
     let vias = headers.typed_vec::<Via>()?;
     if vias.len() != 1 {
-        return Err(if vias.is_empty() { HeaderError::new("Via", HeaderFault::Missing).into() } else { ResponseFault::ExtraVia });
+        return Err(if vias.is_empty() {
+            HeaderError::new("Via", HeaderFault::Missing).into()
+        } else {
+            ResponseFault::ExtraVia
+        });
     }
     let missing = |name: &'static str| HeaderError::new(name, HeaderFault::Missing);
     headers.typed::<FromHeader>()?.ok_or(missing("From"))?;

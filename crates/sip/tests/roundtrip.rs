@@ -3,11 +3,32 @@
 mod common;
 
 use proptest::prelude::*;
-use sip::{HeaderName, Message, Method, Request, Response, StreamFramer, Frame, Limits};
+use sip::{Frame, HeaderName, Limits, Message, Method, Request, Response, StreamFramer};
 
 const KNOWN: &[&str] = &[
-    "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Max-Forwards", "Route", "Record-Route", "Expires",
-    "Content-Type", "Allow", "Supported", "Require", "User-Agent", "Subject", "Event", "v", "f", "t", "i", "m", "k",
+    "Via",
+    "From",
+    "To",
+    "Call-ID",
+    "CSeq",
+    "Contact",
+    "Max-Forwards",
+    "Route",
+    "Record-Route",
+    "Expires",
+    "Content-Type",
+    "Allow",
+    "Supported",
+    "Require",
+    "User-Agent",
+    "Subject",
+    "Event",
+    "v",
+    "f",
+    "t",
+    "i",
+    "m",
+    "k",
 ];
 
 fn header_name() -> impl Strategy<Value = HeaderName> {
@@ -26,7 +47,14 @@ fn header_value() -> impl Strategy<Value = String> {
 
 fn method() -> impl Strategy<Value = Method> {
     prop_oneof![
-        proptest::sample::select(vec![Method::Invite, Method::Ack, Method::Bye, Method::Register, Method::Options, Method::Refer]),
+        proptest::sample::select(vec![
+            Method::Invite,
+            Method::Ack,
+            Method::Bye,
+            Method::Register,
+            Method::Options,
+            Method::Refer
+        ]),
         "[A-Za-z0-9!%*_+`'~.-]{1,16}".prop_map(|m| Method::from_token(&m).unwrap()),
     ]
 }

@@ -40,15 +40,15 @@ impl<'a> NameAddr<'a> {
         cursor.skip_lws();
         let display_name = read_display_name(&mut cursor)?;
         let (uri_text, angle) = if cursor.eat(b'<') {
-            let text = cursor.take_while(|b| b != b'>').ok_or(HeaderFault::BadUri(crate::uri::UriError::MissingScheme))?;
+            let text =
+                cursor.take_while(|b| b != b'>').ok_or(HeaderFault::BadUri(crate::uri::UriError::MissingScheme))?;
             if !cursor.eat(b'>') {
                 return Err(HeaderFault::UnclosedAngle);
             }
             (text, true)
         } else {
-            let text = cursor
-                .take_while(|b| !matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n'))
-                .ok_or(HeaderFault::Empty)?;
+            let text =
+                cursor.take_while(|b| !matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n')).ok_or(HeaderFault::Empty)?;
             if text.contains(['?', ',']) {
                 return Err(HeaderFault::AddrSpecNeedsAngles);
             }
@@ -207,7 +207,10 @@ impl<'a> Contact<'a> {
     /// (RFC 3261 §25.1 `delta-seconds`).
     pub fn expires(&self) -> Option<u32> {
         let value = self.addr()?.params.get("expires").flatten()?;
-        value.bytes().all(|b| b.is_ascii_digit()).then(|| value.parse::<u64>().map_or(u32::MAX, |v| v.min(u32::MAX as u64) as u32))
+        value
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| value.parse::<u64>().map_or(u32::MAX, |v| v.min(u32::MAX as u64) as u32))
     }
 
     /// The `q` parameter, 0.0..=1.0.
@@ -259,10 +262,12 @@ mod tests {
 
     #[test]
     fn display_names_quoted_tokens_and_none() {
-        let from = From::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8").unwrap();
+        let from =
+            From::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8").unwrap();
         assert_eq!(from.display().as_deref(), Some("J Rosenberg \\\""));
         assert_eq!(from.tag(), Some("98asjd8"));
-        let from = From::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;tag=_token~1'+`*%!-.").unwrap();
+        let from =
+            From::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;tag=_token~1'+`*%!-.").unwrap();
         assert_eq!(from.display_name, Some("token1~` token2'+_ token3*%!.-"));
         let to = To::parse("sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n").unwrap();
         assert_eq!((to.display_name, to.tag(), to.angle), (None, Some("1918181833n"), false));
@@ -273,7 +278,10 @@ mod tests {
     #[test]
     fn rfc4475_bad_addresses_are_faults() {
         assert_eq!(From::parse("\"Mr J. User <sip:j.user@example.com>").unwrap_err(), HeaderFault::UnterminatedQuote);
-        assert_eq!(From::parse("Bell, Alexander <sip:a.g.bell@example.com>;tag=43").unwrap_err(), HeaderFault::BadDisplayName);
+        assert_eq!(
+            From::parse("Bell, Alexander <sip:a.g.bell@example.com>;tag=43").unwrap_err(),
+            HeaderFault::BadDisplayName
+        );
         assert_eq!(
             Contact::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E").unwrap_err(),
             HeaderFault::AddrSpecNeedsAngles
@@ -310,7 +318,11 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for text in ["\"Bob\" <sip:bob@biloxi.example.com>;tag=a6c85cf", "<sip:alice@atlanta.example.com>", "sip:carol@chicago.example.com;tag=1"] {
+        for text in [
+            "\"Bob\" <sip:bob@biloxi.example.com>;tag=a6c85cf",
+            "<sip:alice@atlanta.example.com>",
+            "sip:carol@chicago.example.com;tag=1",
+        ] {
             let from = From::parse(text).unwrap();
             assert_eq!(From::parse(&from.to_string()).unwrap(), from);
             assert_eq!(from.to_string(), text);

@@ -16,7 +16,9 @@ pub mod params;
 pub mod tokens;
 pub mod via;
 
-pub use addr::{AlertInfo, CallInfo, Contact, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo, ReferredBy, Route, To};
+pub use addr::{
+    AlertInfo, CallInfo, Contact, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo, ReferredBy, Route, To,
+};
 pub use media::{Accept, ContentType, MediaType};
 pub use numeric::{
     CSeq, ContentLength, Date, Expires, MaxForwards, MinExpires, MinSe, RAck, RSeq, Refresher, RetryAfter,
@@ -63,16 +65,13 @@ impl Headers {
     /// nothing (an empty `Supported:` says "none").
     pub fn typed_all<'a, T: TypedHeader<'a> + 'a>(&'a self) -> impl Iterator<Item = Result<T, HeaderError>> + 'a {
         let err = |fault| HeaderError::new(name_of::<T>(), fault);
-        self.get_all(&T::NAME)
-            .filter(|line| !line.is_empty())
-            .flat_map(|line| split_commas(line))
-            .map(move |element| {
-                if element.is_empty() {
-                    Err(err(HeaderFault::EmptyElement))
-                } else {
-                    T::parse(element).map_err(err)
-                }
-            })
+        self.get_all(&T::NAME).filter(|line| !line.is_empty()).flat_map(|line| split_commas(line)).map(move |element| {
+            if element.is_empty() {
+                Err(err(HeaderFault::EmptyElement))
+            } else {
+                T::parse(element).map_err(err)
+            }
+        })
     }
 
     /// The first value of list header `T` (the top Via, the first Route).

@@ -1,7 +1,7 @@
 //! `*( SEMI generic-param )` of header values (RFC 3261 §25.1), as a validated zero-copy view.
 
 use crate::error::HeaderFault;
-use crate::grammar::{is_token_byte, unquote, Cursor};
+use crate::grammar::{byte_table, is_lws_byte, unquote, Cursor, TOKEN};
 
 /// The `;name=value` parameters that follow a header value, checked once and read on demand.
 ///
@@ -17,8 +17,65 @@ pub struct Params<'a> {
 }
 
 /// Characters of an unquoted parameter value: `token` and `host` characters.
-fn is_value_byte(b: u8) -> bool {
-    is_token_byte(b) || matches!(b, b':' | b'[' | b']')
+const VALUE: [bool; 256] = byte_table(b"-.!%*_+`'~:[]");
+
+/// The end of the run of `table` bytes starting at `i`.
+#[inline]
+fn run(bytes: &[u8], mut i: usize, table: &[bool; 256]) -> usize {
+    while bytes.get(i).is_some_and(|&b| table[b as usize]) {
+        i += 1;
+    }
+    i
+}
+
+/// Skips LWS (SP, HTAB, folds) from `i`.
+#[inline]
+fn skip_lws(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|&b| is_lws_byte(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the quoted string starting at `i` (just past its closing quote).
+fn quoted_end(bytes: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// A parameter found at some offset: name, raw value (`None` for a flag), and where it ends.
+type Found<'a> = (&'a str, Option<&'a str>, usize);
+
+/// One `SEMI generic-param` at `pos`: its name, raw value and end. `Ok(None)` when no `;`
+/// follows (after LWS). The common case, no white space, touches each byte once.
+#[inline]
+fn param_at(text: &str, pos: usize) -> Result<Option<Found<'_>>, HeaderFault> {
+    let bytes = text.as_bytes();
+    let semi = skip_lws(bytes, pos);
+    if bytes.get(semi) != Some(&b';') {
+        return Ok(None);
+    }
+    let name_start = skip_lws(bytes, semi + 1);
+    let name_end = run(bytes, name_start, &TOKEN);
+    let name = text.get(name_start..name_end).filter(|n| !n.is_empty()).ok_or(HeaderFault::BadParam)?;
+    let equals = skip_lws(bytes, name_end);
+    if bytes.get(equals) != Some(&b'=') {
+        return Ok(Some((name, None, name_end)));
+    }
+    let value_start = skip_lws(bytes, equals + 1);
+    let value_end = if bytes.get(value_start) == Some(&b'"') {
+        quoted_end(bytes, value_start).ok_or(HeaderFault::UnterminatedQuote)?
+    } else {
+        run(bytes, value_start, &VALUE)
+    };
+    let value = text.get(value_start..value_end).filter(|v| !v.is_empty()).ok_or(HeaderFault::BadParam)?;
+    Ok(Some((name, Some(value), value_end)))
 }
 
 impl<'a> Params<'a> {
@@ -26,22 +83,17 @@ impl<'a> Params<'a> {
     /// is not a `;`, leaving the cursor there. An empty parameter (`;;`) or a malformed one is an
     /// error.
     pub fn read(cursor: &mut Cursor<'a>) -> Result<Params<'a>, HeaderFault> {
-        let mut probe = cursor.clone();
-        probe.skip_lws();
-        let start = probe.pos();
+        let text = cursor.text();
+        let start = skip_lws(text.as_bytes(), cursor.pos());
         let mut end = cursor.pos();
-        while probe.eat_separator(b';') {
-            probe.token().ok_or(HeaderFault::BadParam)?;
-            if probe.eat_separator(b'=') {
-                read_value(&mut probe)?;
-            }
-            end = probe.pos();
+        while let Some((_, _, next)) = param_at(text, end)? {
+            end = next;
         }
         if end == cursor.pos() {
             return Ok(Params::default());
         }
         cursor.reset(end);
-        let raw = cursor.text().get(start..end).ok_or(HeaderFault::BadParam)?;
+        let raw = text.get(start..end).ok_or(HeaderFault::BadParam)?;
         Ok(Params { raw })
     }
 
@@ -69,7 +121,7 @@ impl<'a> Params<'a> {
 
     /// The parameters in order: name and raw value (`None` for a flag such as `;lr`).
     pub fn iter(&self) -> ParamIter<'a> {
-        ParamIter { cursor: Cursor::new(self.raw) }
+        ParamIter { raw: self.raw, pos: 0 }
     }
 
     /// The raw value of the first parameter called `name` (any case): `Some(None)` for a flag.
@@ -89,38 +141,56 @@ impl<'a> Params<'a> {
 
     /// `Err(DuplicateParam)` when any name appears twice (any case).
     pub fn check_unique(&self) -> Result<(), HeaderFault> {
-        for (i, (name, _)) in self.iter().enumerate() {
-            if self.iter().skip(i + 1).any(|(other, _)| other.eq_ignore_ascii_case(name)) {
-                return Err(HeaderFault::DuplicateParam);
-            }
-        }
-        Ok(())
+        let mut seen = SeenNames::new(*self);
+        self.iter().try_for_each(|(name, _)| seen.insert(name))
     }
 }
 
-fn read_value<'a>(cursor: &mut Cursor<'a>) -> Result<&'a str, HeaderFault> {
-    if cursor.peek() == Some(b'"') {
-        return cursor.quoted_string().ok_or(HeaderFault::UnterminatedQuote);
+/// The parameter names met so far in one pass, to find a repeat without allocating: the first
+/// sixteen are kept inline, later ones are compared against a fresh pass over the parameters.
+pub(crate) struct SeenNames<'a> {
+    inline: [&'a str; 16],
+    count: usize,
+    params: Params<'a>,
+}
+
+impl<'a> SeenNames<'a> {
+    pub(crate) fn new(params: Params<'a>) -> Self {
+        SeenNames { inline: [""; 16], count: 0, params }
     }
-    cursor.take_while(is_value_byte).ok_or(HeaderFault::BadParam)
+
+    /// Records the next name in order; `Err(DuplicateParam)` when it was met before (any case).
+    pub(crate) fn insert(&mut self, name: &'a str) -> Result<(), HeaderFault> {
+        let repeated = if self.count < self.inline.len() {
+            let repeated = self.inline[..self.count].iter().any(|s| s.eq_ignore_ascii_case(name));
+            self.inline[self.count] = name;
+            repeated
+        } else {
+            self.params.iter().take(self.count).any(|(other, _)| other.eq_ignore_ascii_case(name))
+        };
+        self.count += 1;
+        if repeated {
+            Err(HeaderFault::DuplicateParam)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Iterator over [`Params`].
 #[derive(Debug, Clone)]
 pub struct ParamIter<'a> {
-    cursor: Cursor<'a>,
+    raw: &'a str,
+    pos: usize,
 }
 
 impl<'a> Iterator for ParamIter<'a> {
     type Item = (&'a str, Option<&'a str>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        // The text was validated by `Params::read`, so every step below succeeds.
-        if !self.cursor.eat_separator(b';') {
-            return None;
-        }
-        let name = self.cursor.token()?;
-        let value = if self.cursor.eat_separator(b'=') { read_value(&mut self.cursor).ok() } else { None };
+        // The text was validated by `Params::read`, so no step fails.
+        let (name, value, end) = param_at(self.raw, self.pos).ok().flatten()?;
+        self.pos = end;
         Some((name, value))
     }
 }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::error::HeaderFault;
 use crate::grammar::{is_token_byte, Cursor};
+use crate::header::params::SeenNames;
 use crate::header::{Params, TypedHeader};
 use crate::name::HeaderName;
 use crate::uri::Host;
@@ -49,9 +50,7 @@ impl<'a> Via<'a> {
     /// The `received` parameter as an address (RFC 3261 §18.2.1). IPv6 is accepted with or
     /// without `[ ]` (RFC 5118 §4.5).
     pub fn received(&self) -> Option<IpAddr> {
-        let raw = self.params.get("received").flatten()?;
-        let bare = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(raw);
-        bare.parse().ok()
+        parse_received(self.params.get("received").flatten()?)
     }
 
     /// The `rport` parameter (RFC 3581 §4): `Some(None)` when present without a value (as a
@@ -73,14 +72,20 @@ impl<'a> Via<'a> {
     /// Checks what RFC 3261 §25.1 says of the known via-params: `ttl` is 0..=255, `received` an
     /// address, `rport` empty or a port, `branch` and `maddr` have values, none repeated.
     fn check_params(&self) -> Result<(), HeaderFault> {
-        self.params.check_unique()?;
+        let mut seen = SeenNames::new(self.params);
         for (name, value) in self.params.iter() {
-            let ok = match name.to_ascii_lowercase().as_str() {
-                "ttl" => value.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok()),
-                "received" => value.is_some() && self.received().is_some(),
-                "rport" => value.is_none_or(|p| p.parse::<u16>().is_ok()),
-                "branch" | "maddr" => value.is_some(),
-                _ => true,
+            seen.insert(name)?;
+            let is = |known: &str| name.eq_ignore_ascii_case(known);
+            let ok = if is("ttl") {
+                value.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok())
+            } else if is("received") {
+                value.is_some_and(|r| parse_received(r).is_some())
+            } else if is("rport") {
+                value.is_none_or(|p| p.parse::<u16>().is_ok())
+            } else if is("branch") || is("maddr") {
+                value.is_some()
+            } else {
+                true
             };
             if !ok {
                 return Err(HeaderFault::BadParam);
@@ -88,6 +93,12 @@ impl<'a> Via<'a> {
         }
         Ok(())
     }
+}
+
+/// A `received` value: IPv4, or IPv6 with or without `[ ]` (RFC 5118 §4.5).
+fn parse_received(raw: &str) -> Option<IpAddr> {
+    let bare = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(raw);
+    bare.parse().ok()
 }
 
 impl<'a> TypedHeader<'a> for Via<'a> {
@@ -189,8 +200,18 @@ mod tests {
     }
 
     #[test]
+    fn many_params_still_checked_for_repeats_and_values() {
+        let many: String = (0..20).map(|i| format!(";p{i}=1")).collect();
+        assert!(Via::parse(&format!("SIP/2.0/UDP h{many}")).is_ok());
+        assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};P3=2")), Err(HeaderFault::DuplicateParam));
+        assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};p19=2")), Err(HeaderFault::DuplicateParam));
+        assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};ttl=300")), Err(HeaderFault::BadParam));
+    }
+
+    #[test]
     fn display_round_trips() {
-        for text in ["SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK1;rport", "SIP/2.0/TLS [2001:db8::1];received=192.0.2.1"] {
+        for text in ["SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK1;rport", "SIP/2.0/TLS [2001:db8::1];received=192.0.2.1"]
+        {
             let via = Via::parse(text).unwrap();
             assert_eq!(via.to_string(), text);
             assert_eq!(Via::parse(&via.to_string()).unwrap(), via);

@@ -1,6 +1,7 @@
 //! `host` and `hostport` (RFC 3261 §25.1) with the IPv6 rules of RFC 5118.
 
 use super::UriError;
+use crate::grammar::split_at_byte;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -32,7 +33,7 @@ impl<'a> Host<'a> {
             let inner = inner.strip_suffix(']').ok_or(UriError::BadIpv6)?;
             return parse_ipv6(inner).map(Host::V6).ok_or(UriError::BadIpv6);
         }
-        if text.contains(':') {
+        if text.bytes().any(|b| b == b':') {
             return Err(match parse_ipv6(text) {
                 Some(_) => UriError::Ipv6NotBracketed,
                 None => UriError::BadHost,
@@ -54,7 +55,7 @@ impl<'a> Host<'a> {
     /// §4.4); `2001:db8::10` is [`UriError::Ipv6NotBracketed`], never host `2001` port `db8`.
     pub fn parse_with_port(text: &'a str) -> Result<(Host<'a>, Option<u16>), UriError> {
         let (host, port) = if text.starts_with('[') {
-            let close = text.find(']').ok_or(UriError::BadIpv6)?;
+            let close = text.bytes().position(|b| b == b']').ok_or(UriError::BadIpv6)?;
             let (host, after) = text.split_at(close + 1);
             match after.strip_prefix(':') {
                 Some(port) => (host, Some(port)),
@@ -62,8 +63,8 @@ impl<'a> Host<'a> {
                 None => return Err(UriError::BadHost),
             }
         } else {
-            match text.split_once(':') {
-                Some((_, port)) if port.contains(':') => {
+            match split_at_byte(text, b':') {
+                Some((_, port)) if port.bytes().any(|b| b == b':') => {
                     return Err(match parse_ipv6(text) {
                         Some(_) => UriError::Ipv6NotBracketed,
                         None => UriError::BadPort,
@@ -112,24 +113,30 @@ pub(crate) fn parse_port(text: &str) -> Result<u16, UriError> {
     }
     text.bytes().try_fold(0u16, |acc, b| {
         let digit = (b as char).to_digit(10).ok_or(UriError::BadPort)?;
-        acc.checked_mul(10)
-            .and_then(|v| v.checked_add(digit as u16))
-            .ok_or(UriError::BadPort)
+        acc.checked_mul(10).and_then(|v| v.checked_add(digit as u16)).ok_or(UriError::BadPort)
     })
 }
 
 /// `IPv4address` = four groups of 1 to 3 digits, each at most 255 (RFC 3261 §25.1).
 fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+    let (mut index, mut value, mut digits) = (0usize, 0u16, 0u8);
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => {
+                value = value * 10 + u16::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && index < 3 => {
+                octets[index] = u8::try_from(value).ok()?;
+                (index, value, digits) = (index + 1, 0, 0);
+            }
+            _ => return None,
         }
-        *octet = part.parse().ok()?;
     }
-    parts.next().is_none().then(|| Ipv4Addr::from(octets))
+    (index == 3 && digits > 0).then_some(())?;
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Longest IPv6 text we try to repair without allocating (the longest valid form is 45 bytes).
@@ -148,26 +155,27 @@ pub(crate) fn parse_ipv6(text: &str) -> Option<Ipv6Addr> {
     let (head, tail) = (&text.as_bytes()[..at], &text.as_bytes()[at + 1..]);
     buf[..head.len()].copy_from_slice(head);
     buf[head.len()..head.len() + tail.len()].copy_from_slice(tail);
-    std::str::from_utf8(&buf[..head.len() + tail.len()])
-        .ok()?
-        .parse()
-        .ok()
+    std::str::from_utf8(&buf[..head.len() + tail.len()]).ok()?.parse().ok()
 }
 
 /// `hostname` (RFC 3261 §25.1), tolerating `_`: non-empty labels of alphanumerics, `-` and
 /// `_`, not starting or ending with `-`, an optional final `.`, and a last label that is not
 /// all digits (so that a malformed IPv4 address is not taken for a name).
 fn is_hostname(text: &str) -> bool {
-    let name = text.strip_suffix('.').unwrap_or(text);
-    let mut last = "";
-    for label in name.split('.') {
-        let ok_bytes = label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if label.is_empty() || !ok_bytes || label.starts_with('-') || label.ends_with('-') {
+    let name = text.as_bytes();
+    let name = name.strip_suffix(b".").unwrap_or(name);
+    let (mut label_start, mut last_all_digits) = (0usize, true);
+    for (i, &b) in name.iter().enumerate().chain(std::iter::once((name.len(), &b'.'))) {
+        if b == b'.' {
+            let label = &name[label_start..i];
+            if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
+                return false;
+            }
+            last_all_digits = label.iter().all(u8::is_ascii_digit);
+            label_start = i + 1;
+        } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return false;
         }
-        last = label;
     }
-    !last.bytes().all(|b| b.is_ascii_digit())
+    !last_all_digits
 }

@@ -24,7 +24,7 @@ mod tests;
 pub use host::Host;
 pub use params::{HeaderIter, ParamIter, UriHeaders, UriParams};
 
-use crate::grammar::percent_decode;
+use crate::grammar::{percent_decode, split_at_byte};
 use params::{check_chars, is_unreserved};
 use std::borrow::Cow;
 use std::fmt;
@@ -166,13 +166,10 @@ fn split_scheme(text: &str) -> Result<(&str, &str), UriError> {
     if text.len() > MAX_URI_LEN {
         return Err(UriError::TooLong);
     }
-    if text
-        .bytes()
-        .any(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-    {
+    if text.bytes().any(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
         return Err(UriError::Whitespace);
     }
-    let (scheme, rest) = text.split_once(':').ok_or(UriError::MissingScheme)?;
+    let (scheme, rest) = split_at_byte(text, b':').ok_or(UriError::MissingScheme)?;
     let mut bytes = scheme.bytes();
     match bytes.next() {
         None => Err(UriError::MissingScheme),
@@ -223,11 +220,7 @@ pub struct SipUri<'a> {
 /// `user` characters of RFC 3261 §25.1 (`unreserved / escaped / user-unreserved`), plus `#`
 /// of a `telephone-subscriber` user part (RFC 3261 §19.1.1, RFC 2806).
 fn is_user_byte(b: u8) -> bool {
-    is_unreserved(b)
-        || matches!(
-            b,
-            b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/' | b'#'
-        )
+    is_unreserved(b) || matches!(b, b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/' | b'#')
 }
 
 /// `password` characters of RFC 3261 §25.1.
@@ -250,17 +243,17 @@ impl<'a> SipUri<'a> {
     /// none inside it, so the first `@` ends the userinfo even though the user part may itself
     /// contain `;` and `?` (RFC 4475 §3.1.1.2, §3.1.1.9).
     fn parse_after_scheme(secure: bool, rest: &'a str) -> Result<Self, UriError> {
-        let (user, password, hostpart) = match rest.split_once('@') {
+        let (user, password, hostpart) = match split_at_byte(rest, b'@') {
             Some((userinfo, hostpart)) => {
                 let (user, password) = split_userinfo(userinfo)?;
                 (Some(user), password, hostpart)
             }
             None => (None, None, rest),
         };
-        let end = hostpart.find([';', '?']).unwrap_or(hostpart.len());
+        let end = hostpart.bytes().position(|b| b == b';' || b == b'?').unwrap_or(hostpart.len());
         let (hostport, tail) = hostpart.split_at(end);
         let (host, port) = Host::parse_with_port(hostport)?;
-        let (params, headers) = match tail.split_once('?') {
+        let (params, headers) = match split_at_byte(tail, b'?') {
             Some((params, headers)) => (params, Some(headers)),
             None => (tail, None),
         };
@@ -274,15 +267,7 @@ impl<'a> SipUri<'a> {
             Some(raw) => UriHeaders::new(raw)?,
             None => UriHeaders::default(),
         };
-        Ok(SipUri {
-            secure,
-            user,
-            password,
-            host,
-            port,
-            params,
-            headers,
-        })
+        Ok(SipUri { secure, user, password, host, port, params, headers })
     }
 
     /// The user part with escapes decoded once (`sips%3Auser%40example.com` gives
@@ -347,7 +332,7 @@ impl<'a> SipUri<'a> {
 
 /// Splits and checks `user [ ":" password ]`.
 fn split_userinfo(userinfo: &str) -> Result<(&str, Option<&str>), UriError> {
-    let (user, password) = match userinfo.split_once(':') {
+    let (user, password) = match split_at_byte(userinfo, b':') {
         Some((user, password)) => (user, Some(password)),
         None => (userinfo, None),
     };
@@ -421,19 +406,13 @@ impl<'a> TelUri<'a> {
         };
         let uri = TelUri { number, params };
         if let Some(digits) = number.strip_prefix('+') {
-            let ok = digits
-                .bytes()
-                .all(|b| b.is_ascii_digit() || is_visual_separator(b));
+            let ok = digits.bytes().all(|b| b.is_ascii_digit() || is_visual_separator(b));
             if !ok || !digits.bytes().any(|b| b.is_ascii_digit()) {
                 return Err(UriError::BadTelNumber);
             }
         } else {
             let is_digit = |b: u8| b.is_ascii_hexdigit() || b == b'*' || b == b'#';
-            if !number
-                .bytes()
-                .all(|b| is_digit(b) || is_visual_separator(b))
-                || !number.bytes().any(is_digit)
-            {
+            if !number.bytes().all(|b| is_digit(b) || is_visual_separator(b)) || !number.bytes().any(is_digit) {
                 return Err(UriError::BadTelNumber);
             }
             if uri.phone_context().is_none() {
@@ -482,10 +461,7 @@ impl<'a> AbsoluteUri<'a> {
         if rest.is_empty() {
             return Err(UriError::EmptyOpaque);
         }
-        if !rest
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"'))
-        {
+        if !rest.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"')) {
             return Err(UriError::BadChar);
         }
         Ok(AbsoluteUri { scheme, rest })

@@ -10,11 +10,7 @@ use std::fmt;
 
 /// `unreserved` of RFC 3261 §25.1: alphanumerics and `mark` (`-_.!~*'()`).
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
 }
 
 /// `paramchar` of RFC 3261 §25.1 (and RFC 3966 §3): `param-unreserved / unreserved / escaped`.
@@ -29,11 +25,7 @@ fn is_hnvchar(b: u8) -> bool {
 
 /// Checks that `text` is non-empty, made only of bytes accepted by `allowed`, and that every `%`
 /// starts a valid escape. A bad character gives `bad`; a bad escape gives [`UriError::BadEscape`].
-pub(crate) fn check_chars(
-    text: &str,
-    allowed: impl Fn(u8) -> bool,
-    bad: UriError,
-) -> Result<(), UriError> {
+pub(crate) fn check_chars(text: &str, allowed: impl Fn(u8) -> bool, bad: UriError) -> Result<(), UriError> {
     if text.is_empty() || !text.bytes().all(allowed) {
         return Err(bad);
     }
@@ -90,18 +82,14 @@ impl<'a> UriParams<'a> {
     /// The parameters in order as `(name, value)`, both raw (escapes kept). The value is `None`
     /// for a flag parameter such as `lr`.
     pub fn iter(&self) -> ParamIter<'a> {
-        ParamIter {
-            inner: (!self.0.is_empty()).then(|| self.0.split(';')),
-        }
+        ParamIter { inner: (!self.0.is_empty()).then(|| self.0.split(';')) }
     }
 
     /// The value of the first parameter called `name`. Names compare case-insensitively and
     /// with escapes decoded (`%6C%72` is `lr`, RFC 3261 §19.1.4). `Some(None)` is a flag
     /// parameter; `None` means the parameter is absent.
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        self.iter()
-            .find(|(n, _)| same(n, name, true))
-            .map(|(_, v)| v)
+        self.iter().find(|(n, _)| same(n, name, true)).map(|(_, v)| v)
     }
 
     /// True when a parameter called `name` is present (see [`UriParams::get`]).
@@ -186,16 +174,12 @@ impl<'a> UriHeaders<'a> {
 
     /// The headers in order as `(name, value)`, both raw (escapes kept). `hvalue` may be empty.
     pub fn iter(&self) -> HeaderIter<'a> {
-        HeaderIter {
-            inner: (!self.0.is_empty()).then(|| self.0.split('&')),
-        }
+        HeaderIter { inner: (!self.0.is_empty()).then(|| self.0.split('&')) }
     }
 
     /// The raw value of the first header called `name` (case-insensitive, escapes decoded).
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.iter()
-            .find(|(n, _)| same(n, name, true))
-            .map(|(_, v)| v)
+        self.iter().find(|(n, _)| same(n, name, true)).map(|(_, v)| v)
     }
 }
 
@@ -241,10 +225,7 @@ enum Unit {
 
 /// `reserved` of RFC 2396 §2.2, as cited by RFC 3261 §19.1.4.
 fn is_reserved(b: u8) -> bool {
-    matches!(
-        b,
-        b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b','
-    )
+    matches!(b, b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b',')
 }
 
 fn hex(b: Option<&u8>) -> Option<u8> {
@@ -260,11 +241,7 @@ struct Units<'s> {
 
 impl<'s> Units<'s> {
     fn new(text: &'s str, fold_case: bool) -> Self {
-        Units {
-            bytes: text.as_bytes(),
-            pos: 0,
-            fold_case,
-        }
+        Units { bytes: text.as_bytes(), pos: 0, fold_case }
     }
 }
 
@@ -281,10 +258,7 @@ impl Iterator for Units<'_> {
             }
         };
         if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                hex(self.bytes.get(self.pos + 1)),
-                hex(self.bytes.get(self.pos + 2)),
-            ) {
+            if let (Some(h), Some(l)) = (hex(self.bytes.get(self.pos + 1)), hex(self.bytes.get(self.pos + 2))) {
                 self.pos += 3;
                 let decoded = h << 4 | l;
                 return Some(if is_reserved(decoded) {

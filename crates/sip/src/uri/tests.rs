@@ -20,11 +20,7 @@ fn err(text: &str) -> UriError {
 fn round_trip(text: &str) -> Uri<'_> {
     let uri = Uri::parse(text).unwrap_or_else(|e| panic!("{text:?} should parse: {e}"));
     let written = uri.to_string();
-    assert_eq!(
-        Uri::parse(&written),
-        Ok(uri),
-        "{text:?} written as {written:?}"
-    );
+    assert_eq!(Uri::parse(&written), Ok(uri), "{text:?} written as {written:?}");
     uri
 }
 
@@ -38,10 +34,7 @@ fn scheme_is_case_insensitive() {
     assert!(sip("Sips:alice@atlanta.com").secure);
     assert_eq!(Uri::parse("sIpS:a@b.c").unwrap().scheme(), "sips");
     assert_eq!(Uri::parse("TEL:+1234").unwrap().scheme(), "tel");
-    assert_eq!(
-        round_trip("SIP:alice@atlanta.com").to_string(),
-        "sip:alice@atlanta.com"
-    );
+    assert_eq!(round_trip("SIP:alice@atlanta.com").to_string(), "sip:alice@atlanta.com");
     assert_eq!(SipUri::parse("tel:+1234"), Err(UriError::NotSipScheme));
 }
 
@@ -50,26 +43,18 @@ fn user_part_may_hold_semicolons_and_escapes() {
     // RFC 4475 §3.1.1.9 (semiuri.dat)
     let uri = sip("sip:user;par=u%40example.net@example.com");
     assert_eq!(uri.user, Some("user;par=u%40example.net"));
-    assert_eq!(
-        uri.user_decoded().as_deref(),
-        Some(&b"user;par=u@example.net"[..])
-    );
+    assert_eq!(uri.user_decoded().as_deref(), Some(&b"user;par=u@example.net"[..]));
     assert_eq!(uri.host, Host::Domain("example.com"));
     assert!(uri.params.is_empty());
 }
 
 #[test]
 fn rfc4475_intmeth_unusual_user_and_password() {
-    let text = "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
+    let text =
+        "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
     let uri = sip(text);
-    assert_eq!(
-        uri.user,
-        Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
-    );
-    assert_eq!(
-        uri.password,
-        Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
-    );
+    assert_eq!(uri.user, Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
+    assert_eq!(uri.password, Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
     assert_eq!(uri.host, Host::Domain("example.com"));
     assert!(uri.params.is_empty() && uri.headers.is_empty() && uri.port.is_none());
     assert_eq!(round_trip(text).to_string(), text);
@@ -82,27 +67,16 @@ fn rfc4475_intmeth_unusual_user_and_password() {
 fn escapes_are_kept_raw_and_decoded_once() {
     // RFC 4475 §3.1.1.3 (esc01.dat)
     let ruri = sip("sip:sips%3Auser%40example.com@example.net");
-    assert_eq!(
-        ruri.user_decoded().as_deref(),
-        Some(&b"sips:user@example.com"[..])
-    );
+    assert_eq!(ruri.user_decoded().as_deref(), Some(&b"sips:user@example.com"[..]));
     assert_eq!(ruri.host, Host::Domain("example.net"));
     let to = sip("sip:%75se%72@example.com");
     assert!(to.equivalent(&sip("sip:user@example.com")));
     let contact = sip("sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31");
     assert!(contact.lr());
     assert_eq!(contact.param("name"), Some(Some("v%61lue%25%34%31")));
-    assert_eq!(
-        &*percent_decode(contact.param("NAME").flatten().unwrap()),
-        b"value%41"
-    );
+    assert_eq!(&*percent_decode(contact.param("NAME").flatten().unwrap()), b"value%41");
     assert_eq!(contact.params.iter().next(), Some(("%6C%72", None)));
-    assert_eq!(
-        sip("sip:I%20have%20spaces@example.net")
-            .user_decoded()
-            .as_deref(),
-        Some(&b"I have spaces"[..])
-    );
+    assert_eq!(sip("sip:I%20have%20spaces@example.net").user_decoded().as_deref(), Some(&b"I have spaces"[..]));
 }
 
 #[test]
@@ -114,12 +88,7 @@ fn escaped_nulls_are_legal_and_distinct() {
     let two = sip("sip:%00%00@host5.example.com");
     assert!(!one.equivalent(&two));
     assert!(!null.equivalent(&sip("sip:null-%2500-null@example.com")));
-    assert_eq!(
-        sip("sip:null-%2500-null@example.com")
-            .user_decoded()
-            .as_deref(),
-        Some(&b"null-%00-null"[..])
-    );
+    assert_eq!(sip("sip:null-%2500-null@example.com").user_decoded().as_deref(), Some(&b"null-%00-null"[..]));
 }
 
 #[test]
@@ -147,10 +116,7 @@ fn userinfo_errors() {
     assert_eq!(err("sip:a:p;w@example.com"), UriError::BadUserinfo);
     assert_eq!(err("sip:\u{e9}@example.com"), UriError::BadUserinfo);
     assert_eq!(sip("sip:a:@example.com").password, Some(""));
-    assert_eq!(
-        round_trip("sip:a:@example.com").to_string(),
-        "sip:a:@example.com"
-    );
+    assert_eq!(round_trip("sip:a:@example.com").to_string(), "sip:a:@example.com");
     assert_eq!(sip("sip:*69#@example.com").user, Some("*69#"));
     // The first '@' ends the userinfo: no '@' may appear unescaped after it.
     assert_eq!(err("sip:a@b@example.com"), UriError::BadHost);
@@ -159,45 +125,21 @@ fn userinfo_errors() {
 #[test]
 fn rfc5118_ipv6_references() {
     let good = sip("sip:[2001:db8::10]");
-    assert_eq!(
-        (good.host, good.port, good.user),
-        (v6("2001:db8::10"), None, None)
-    );
+    assert_eq!((good.host, good.port, good.user), (v6("2001:db8::10"), None, None));
     let with_port = sip("sip:[2001:db8::10]:5070");
-    assert_eq!(
-        (with_port.host, with_port.port),
-        (v6("2001:db8::10"), Some(5070))
-    );
+    assert_eq!((with_port.host, with_port.port), (v6("2001:db8::10"), Some(5070)));
     let ambiguous = sip("sip:[2001:db8::10:5070]");
-    assert_eq!(
-        (ambiguous.host, ambiguous.port),
-        (v6("2001:db8::10:5070"), None)
-    );
+    assert_eq!((ambiguous.host, ambiguous.port), (v6("2001:db8::10:5070"), None));
     assert_eq!(err("sip:2001:db8::10"), UriError::Ipv6NotBracketed);
-    assert_eq!(
-        err("sip:user@2001:db8::10:5070;lr"),
-        UriError::Ipv6NotBracketed
-    );
+    assert_eq!(err("sip:user@2001:db8::10:5070;lr"), UriError::Ipv6NotBracketed);
     assert_eq!(err("sip:::1"), UriError::Ipv6NotBracketed);
     let three = sip("sip:user@[2001:db8:::192.0.2.1]");
     assert_eq!(three.host, v6("2001:db8::192.0.2.1"));
     assert_eq!(three.host, sip("sip:user@[2001:db8::192.0.2.1]").host);
     let mapped = sip("sip:ted@[::ffff:192.0.2.2]");
-    assert_eq!(
-        mapped.host,
-        Host::V6(Ipv4Addr::new(192, 0, 2, 2).to_ipv6_mapped())
-    );
-    assert_eq!(
-        sip("sip:caller@[2001:db8::20]").host.to_string(),
-        "[2001:db8::20]"
-    );
-    for text in [
-        "sip:[2001:db8::10",
-        "sip:[]",
-        "sip:[192.0.2.1]",
-        "sip:[2001:db8::g]",
-        "sip:[::1%25eth0]",
-    ] {
+    assert_eq!(mapped.host, Host::V6(Ipv4Addr::new(192, 0, 2, 2).to_ipv6_mapped()));
+    assert_eq!(sip("sip:caller@[2001:db8::20]").host.to_string(), "[2001:db8::20]");
+    for text in ["sip:[2001:db8::10", "sip:[]", "sip:[192.0.2.1]", "sip:[2001:db8::g]", "sip:[::1%25eth0]"] {
         assert_eq!(err(text), UriError::BadIpv6, "{text}");
     }
     assert_eq!(err("sip:[::1]x"), UriError::BadHost);
@@ -207,23 +149,11 @@ fn rfc5118_ipv6_references() {
 
 #[test]
 fn hosts() {
-    assert_eq!(
-        sip("sip:192.0.2.4").host,
-        Host::V4(Ipv4Addr::new(192, 0, 2, 4))
-    );
-    assert_eq!(
-        sip("sip:010.0.0.1").host,
-        Host::V4(Ipv4Addr::new(10, 0, 0, 1))
-    );
-    assert_eq!(
-        sip("sip:_sip._udp.Example.COM.").host,
-        Host::Domain("_sip._udp.Example.COM.")
-    );
+    assert_eq!(sip("sip:192.0.2.4").host, Host::V4(Ipv4Addr::new(192, 0, 2, 4)));
+    assert_eq!(sip("sip:010.0.0.1").host, Host::V4(Ipv4Addr::new(10, 0, 0, 1)));
+    assert_eq!(sip("sip:_sip._udp.Example.COM.").host, Host::Domain("_sip._udp.Example.COM."));
     assert_eq!(sip("sip:a-b.c-d").host, Host::Domain("a-b.c-d"));
-    assert_eq!(
-        sip("sip:123.example.com").host,
-        Host::Domain("123.example.com")
-    );
+    assert_eq!(sip("sip:123.example.com").host, Host::Domain("123.example.com"));
     for text in [
         "sip:256.0.0.1",
         "sip:1.2.3",
@@ -244,14 +174,8 @@ fn hosts() {
         assert_eq!(err(text), UriError::EmptyHost, "{text}");
     }
     assert_eq!(Host::parse("2001:db8::1"), Err(UriError::Ipv6NotBracketed));
-    assert_eq!(
-        Host::parse_with_port("[::1]:5060"),
-        Ok((v6("::1"), Some(5060)))
-    );
-    assert_eq!(
-        Host::parse_with_port("host.example.com"),
-        Ok((Host::Domain("host.example.com"), None))
-    );
+    assert_eq!(Host::parse_with_port("[::1]:5060"), Ok((v6("::1"), Some(5060))));
+    assert_eq!(Host::parse_with_port("host.example.com"), Ok((Host::Domain("host.example.com"), None)));
     assert!(Host::V4(Ipv4Addr::LOCALHOST).is_ip() && !Host::Domain("a").is_ip());
     assert_eq!(Host::V6(Ipv6Addr::LOCALHOST).to_string(), "[::1]");
 }
@@ -281,55 +205,24 @@ fn params() {
     let route = sip("sip:services.example.com;lr;unknownwith=value;unknown-no-value");
     assert!(route.lr());
     let all: Vec<_> = route.params.iter().collect();
-    assert_eq!(
-        all,
-        [
-            ("lr", None),
-            ("unknownwith", Some("value")),
-            ("unknown-no-value", None)
-        ]
-    );
-    assert_eq!(
-        route.params.as_str(),
-        "lr;unknownwith=value;unknown-no-value"
-    );
+    assert_eq!(all, [("lr", None), ("unknownwith", Some("value")), ("unknown-no-value", None)]);
+    assert_eq!(route.params.as_str(), "lr;unknownwith=value;unknown-no-value");
     assert_eq!(route.param("UnknownWith"), Some(Some("value")));
     assert_eq!(route.param("absent"), None);
-    let uri =
-        sip("sip:alice@atlanta.com;Transport=TCP;maddr=239.255.255.1;user=phone;method=INVITE");
-    assert_eq!(
-        (uri.transport(), uri.maddr(), uri.user_param()),
-        (Some("TCP"), Some("239.255.255.1"), Some("phone"))
-    );
+    let uri = sip("sip:alice@atlanta.com;Transport=TCP;maddr=239.255.255.1;user=phone;method=INVITE");
+    assert_eq!((uri.transport(), uri.maddr(), uri.user_param()), (Some("TCP"), Some("239.255.255.1"), Some("phone")));
     assert_eq!((uri.method_param(), uri.lr()), (Some("INVITE"), false));
-    for text in [
-        "sip:host;",
-        "sip:host;;",
-        "sip:host;;lr",
-        "sip:host;lr;",
-        "sip:host;a;;b",
-        "sip:host;?h=v",
-    ] {
+    for text in ["sip:host;", "sip:host;;", "sip:host;;lr", "sip:host;lr;", "sip:host;a;;b", "sip:host;?h=v"] {
         assert_eq!(err(text), UriError::EmptyParam, "{text}");
     }
-    for text in [
-        "sip:host;a=",
-        "sip:host;=b",
-        "sip:host;a=b=c",
-        "sip:host;a=<b>",
-        "sip:host;a\"",
-        "sip:host;a=b,c",
-    ] {
+    for text in ["sip:host;a=", "sip:host;=b", "sip:host;a=b=c", "sip:host;a=<b>", "sip:host;a\"", "sip:host;a=b,c"] {
         assert_eq!(err(text), UriError::BadParam, "{text}");
     }
     // RFC 4475 §3.1.2.8 (lwsruri.dat)
     assert_eq!(err("sip:user@example.com; lr"), UriError::Whitespace);
     assert_eq!(err("sip:user@example.com;lr "), UriError::Whitespace);
     assert_eq!(err("sip:user@exa\tmple.com"), UriError::Whitespace);
-    assert_eq!(
-        UriParams::new("lr;a=b").map(|p| p.get("A")),
-        Ok(Some(Some("b")))
-    );
+    assert_eq!(UriParams::new("lr;a=b").map(|p| p.get("A")), Ok(Some(Some("b"))));
     assert_eq!(UriParams::new("").map(|p| p.is_empty()), Ok(true));
 }
 
@@ -337,40 +230,18 @@ fn params() {
 fn headers() {
     // RFC 4475 §3.1.2.11 (escruri.dat) and §3.3.14 (regescrt.dat)
     let uri = sip("sip:user@example.com?Route=%3Csip:example.com%3E");
-    assert_eq!(
-        (uri.user, uri.host),
-        (Some("user"), Host::Domain("example.com"))
-    );
+    assert_eq!((uri.user, uri.host), (Some("user"), Host::Domain("example.com")));
     assert_eq!(uri.headers.get("route"), Some("%3Csip:example.com%3E"));
     let contact = sip("sip:user@example.com?Route=%3Csip:sip.example.com%3E");
-    assert_eq!(
-        &*percent_decode(contact.headers.get("Route").unwrap()),
-        b"<sip:sip.example.com>"
-    );
+    assert_eq!(&*percent_decode(contact.headers.get("Route").unwrap()), b"<sip:sip.example.com>");
     let multi = sip("sip:alice@atlanta.com;lr?subject=project%20x&priority=urgent&empty=");
     let all: Vec<_> = multi.headers.iter().collect();
-    assert_eq!(
-        all,
-        [
-            ("subject", "project%20x"),
-            ("priority", "urgent"),
-            ("empty", "")
-        ]
-    );
-    assert_eq!(
-        multi.headers.as_str(),
-        "subject=project%20x&priority=urgent&empty="
-    );
+    assert_eq!(all, [("subject", "project%20x"), ("priority", "urgent"), ("empty", "")]);
+    assert_eq!(multi.headers.as_str(), "subject=project%20x&priority=urgent&empty=");
     assert!(multi.lr());
-    for text in [
-        "sip:host?",
-        "sip:host?a",
-        "sip:host?a=b&",
-        "sip:host?&a=b",
-        "sip:host?=b",
-        "sip:host?a=b;c",
-        "sip:host?a=<b>",
-    ] {
+    for text in
+        ["sip:host?", "sip:host?a", "sip:host?a=b&", "sip:host?&a=b", "sip:host?=b", "sip:host?a=b;c", "sip:host?a=<b>"]
+    {
         assert_eq!(err(text), UriError::BadHeaders, "{text}");
     }
 }
@@ -382,14 +253,8 @@ fn tel_uris() {
     assert_eq!((tel.number, tel.is_global()), ("+1-201-555-0123", true));
     assert_eq!(tel.params.get("ext"), Some(Some("22")));
     let local = TelUri::parse("tel:7042;phone-context=example.com").unwrap();
-    assert_eq!(
-        (local.number, local.phone_context()),
-        ("7042", Some("example.com"))
-    );
-    assert_eq!(
-        TelUri::parse("tel:*69#;phone-context=+1").map(|t| t.number),
-        Ok("*69#")
-    );
+    assert_eq!((local.number, local.phone_context()), ("7042", Some("example.com")));
+    assert_eq!(TelUri::parse("tel:*69#;phone-context=+1").map(|t| t.number), Ok("*69#"));
     assert_eq!(err("tel:7042"), UriError::MissingPhoneContext);
     for text in ["tel:", "tel:+", "tel:+-()", "tel:+1x", "tel:-.", "tel:+1@2"] {
         assert_eq!(err(text), UriError::BadTelNumber, "{text}");
@@ -419,14 +284,7 @@ fn other_schemes_are_opaque() {
     }
     assert_eq!(Uri::parse("soap.beep://x").unwrap().scheme(), "soap.beep");
     assert_eq!(err("foo:"), UriError::EmptyOpaque);
-    for text in [
-        "foo:a<b",
-        "foo:a>b",
-        "foo:a\"b",
-        "foo:a\u{7f}b",
-        "foo:a\0",
-        "foo:\u{e9}",
-    ] {
+    for text in ["foo:a<b", "foo:a>b", "foo:a\"b", "foo:a\u{7f}b", "foo:a\0", "foo:\u{e9}"] {
         assert_eq!(err(text), UriError::BadChar, "{text:?}");
     }
     for text in ["1foo:x", "f_o:x", "<sip:a@b>", "user@host:5060"] {
@@ -446,43 +304,26 @@ fn length_limit() {
     let long = format!("sip:{host}a");
     assert_eq!(Uri::parse(&long), Err(UriError::TooLong));
     assert_eq!(SipUri::parse(&long), Err(UriError::TooLong));
-    assert_eq!(
-        TelUri::parse(&format!("tel:+{}", "1".repeat(MAX_URI_LEN))),
-        Err(UriError::TooLong)
-    );
+    assert_eq!(TelUri::parse(&format!("tel:+{}", "1".repeat(MAX_URI_LEN))), Err(UriError::TooLong));
 }
 
 #[test]
 fn errors_name_the_fault() {
-    assert_eq!(
-        UriError::Ipv6NotBracketed.to_string(),
-        "IPv6 address not enclosed in '[' ']'"
-    );
+    assert_eq!(UriError::Ipv6NotBracketed.to_string(), "IPv6 address not enclosed in '[' ']'");
     assert_eq!(UriError::TooLong.to_string(), "URI longer than 2048 bytes");
 }
 
 fn equivalent(a: &str, b: &str) -> bool {
     let (a, b) = (sip(a), sip(b));
-    assert_eq!(
-        a.equivalent(&b),
-        b.equivalent(&a),
-        "comparison must be symmetric"
-    );
+    assert_eq!(a.equivalent(&b), b.equivalent(&a), "comparison must be symmetric");
     a.equivalent(&b)
 }
 
 #[test]
 fn rfc3261_19_1_4_equivalent_sets() {
     let sets: &[&[&str]] = &[
-        &[
-            "sip:%61lice@atlanta.com;transport=TCP",
-            "sip:alice@AtLanTa.CoM;Transport=tcp",
-        ],
-        &[
-            "sip:carol@chicago.com",
-            "sip:carol@chicago.com;newparam=5",
-            "sip:carol@chicago.com;security=on",
-        ],
+        &["sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"],
+        &["sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"],
         &[
             "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
             "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
@@ -504,20 +345,11 @@ fn rfc3261_19_1_4_equivalent_sets() {
 #[test]
 fn rfc3261_19_1_4_non_equivalent_pairs() {
     let pairs = [
-        (
-            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
-            "sip:alice@AtLanTa.CoM;Transport=UDP",
-        ),
+        ("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"),
-        (
-            "sip:bob@biloxi.com",
-            "sip:bob@biloxi.com:6000;transport=tcp",
-        ),
-        (
-            "sip:carol@chicago.com",
-            "sip:carol@chicago.com?Subject=next%20meeting",
-        ),
+        ("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"),
+        ("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"),
         ("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"),
     ];
     for (a, b) in pairs {
@@ -527,46 +359,19 @@ fn rfc3261_19_1_4_non_equivalent_pairs() {
 
 #[test]
 fn rfc3261_19_1_4_equality_is_not_transitive() {
-    assert!(equivalent(
-        "sip:carol@chicago.com",
-        "sip:carol@chicago.com;security=on"
-    ));
-    assert!(equivalent(
-        "sip:carol@chicago.com",
-        "sip:carol@chicago.com;security=off"
-    ));
-    assert!(!equivalent(
-        "sip:carol@chicago.com;security=on",
-        "sip:carol@chicago.com;security=off"
-    ));
+    assert!(equivalent("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"));
+    assert!(equivalent("sip:carol@chicago.com", "sip:carol@chicago.com;security=off"));
+    assert!(!equivalent("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"));
 }
 
 #[test]
 fn more_comparison_rules() {
-    assert!(!equivalent(
-        "sip:alice@atlanta.com",
-        "sips:alice@atlanta.com"
-    ));
+    assert!(!equivalent("sip:alice@atlanta.com", "sips:alice@atlanta.com"));
     assert!(!equivalent("sip:alice@atlanta.com", "sip:atlanta.com"));
-    assert!(!equivalent(
-        "sip:alice:pw@atlanta.com",
-        "sip:alice@atlanta.com"
-    ));
-    assert!(!equivalent(
-        "sip:alice:pw@atlanta.com",
-        "sip:alice:PW@atlanta.com"
-    ));
-    for sticky in [
-        "user=phone",
-        "ttl=1",
-        "method=INVITE",
-        "maddr=192.0.2.1",
-        "transport=udp",
-    ] {
-        assert!(
-            !equivalent("sip:a@b.com", &format!("sip:a@b.com;{sticky}")),
-            "{sticky}"
-        );
+    assert!(!equivalent("sip:alice:pw@atlanta.com", "sip:alice@atlanta.com"));
+    assert!(!equivalent("sip:alice:pw@atlanta.com", "sip:alice:PW@atlanta.com"));
+    for sticky in ["user=phone", "ttl=1", "method=INVITE", "maddr=192.0.2.1", "transport=udp"] {
+        assert!(!equivalent("sip:a@b.com", &format!("sip:a@b.com;{sticky}")), "{sticky}");
     }
     assert!(equivalent("sip:a@b.com;%6C%72", "sip:a@b.com;LR"));
     assert!(!equivalent("sip:a@b.com;lr", "sip:a@b.com;lr=on"));
@@ -574,18 +379,9 @@ fn more_comparison_rules() {
     assert!(!equivalent("sip:a%3Bb@host", "sip:a;b@host"));
     assert!(equivalent("sip:a%3bb@host", "sip:a%3Bb@host"));
     assert!(equivalent("sip:a@[2001:db8::1]", "sip:a@[2001:DB8:0::1]"));
-    assert!(!equivalent(
-        "sip:carol@chicago.com?a=1&a=1",
-        "sip:carol@chicago.com?a=1"
-    ));
-    assert!(equivalent(
-        "sip:c@chicago.com?Subject=x",
-        "sip:c@chicago.com?subject=x"
-    ));
-    assert!(!equivalent(
-        "sip:c@chicago.com?subject=x",
-        "sip:c@chicago.com?subject=X"
-    ));
+    assert!(!equivalent("sip:carol@chicago.com?a=1&a=1", "sip:carol@chicago.com?a=1"));
+    assert!(equivalent("sip:c@chicago.com?Subject=x", "sip:c@chicago.com?subject=x"));
+    assert!(!equivalent("sip:c@chicago.com?subject=x", "sip:c@chicago.com?subject=X"));
 }
 
 #[test]
@@ -603,10 +399,7 @@ fn display_round_trips() {
 }
 
 fn uri_alphabet() -> impl Strategy<Value = String> {
-    proptest::string::string_regex(
-        "(sips?:|SIP:|tel:|x:)?[a-zA-Z0-9@:;?&=%\\[\\]._+<>\" \\-#*!~$,/()']{0,40}",
-    )
-    .unwrap()
+    proptest::string::string_regex("(sips?:|SIP:|tel:|x:)?[a-zA-Z0-9@:;?&=%\\[\\]._+<>\" \\-#*!~$,/()']{0,40}").unwrap()
 }
 
 proptest! {
