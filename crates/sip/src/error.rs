@@ -184,6 +184,9 @@ pub enum HeaderFault {
     /// A media type is not `type/subtype`.
     #[error("malformed media type")]
     BadMediaType,
+    /// A digest challenge or credential is malformed or unusable.
+    #[error("{0}")]
+    BadDigest(crate::digest::DigestError),
     /// A date is not RFC 1123 in GMT.
     #[error("malformed date")]
     BadDate,

@@ -232,13 +232,20 @@ pub fn quote(text: &str, out: &mut String) {
 /// split. Each part is trimmed of LWS. Empty parts are yielded too (the caller decides whether an
 /// empty element is an error, as in RFC 4475 §3.1.2.1).
 pub fn split_commas(value: &str) -> CommaSplit<'_> {
-    CommaSplit { rest: Some(value) }
+    CommaSplit { rest: Some(value), split: true }
+}
+
+/// The whole value as the only element, trimmed: the same iterator type as [`split_commas`]
+/// for headers whose commas do not separate values.
+pub fn single_value(value: &str) -> CommaSplit<'_> {
+    CommaSplit { rest: Some(value), split: false }
 }
 
 /// Iterator returned by [`split_commas`].
 #[derive(Debug, Clone)]
 pub struct CommaSplit<'a> {
     rest: Option<&'a str>,
+    split: bool,
 }
 
 impl<'a> Iterator for CommaSplit<'a> {
@@ -247,7 +254,7 @@ impl<'a> Iterator for CommaSplit<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let text = self.rest?;
         let bytes = text.as_bytes();
-        if !bytes.contains(&b',') {
+        if !self.split || !bytes.contains(&b',') {
             self.rest = None;
             return Some(trim_lws(text));
         }

@@ -44,7 +44,7 @@ use std::fmt;
 /// Why a digest header value was refused or cannot be answered (RFC 7616 §3.3–§3.4,
 /// RFC 3261 §22.4, RFC 8760 §2).
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DigestError {
     /// The value does not follow `auth-scheme LWS auth-param *(COMMA auth-param)`
     /// (RFC 3261 §25.1); `at` is the byte offset where `expected` was not found.

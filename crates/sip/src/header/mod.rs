@@ -5,11 +5,12 @@
 //! one value) and `Display` (its wire form, for building messages).
 
 use crate::error::{HeaderError, HeaderFault};
-use crate::grammar::split_commas;
+use crate::grammar::{single_value, split_commas};
 use crate::message::Headers;
 use crate::name::HeaderName;
 
 pub mod addr;
+pub mod auth;
 pub mod media;
 pub mod numeric;
 pub mod params;
@@ -19,6 +20,7 @@ pub mod via;
 pub use addr::{
     AlertInfo, CallInfo, Contact, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo, ReferredBy, Route, To,
 };
+pub use auth::{Authorization, ProxyAuthenticate, ProxyAuthorization, WwwAuthenticate};
 pub use media::{Accept, ContentType, MediaType};
 pub use numeric::{
     CSeq, ContentLength, Date, Expires, MaxForwards, MinExpires, MinSe, RAck, RSeq, Refresher, RetryAfter,
@@ -60,18 +62,22 @@ impl Headers {
         T::parse(first).map(Some).map_err(err)
     }
 
-    /// Every value of a list header `T`, across all its lines, in order. An empty element
-    /// (`a,,b`) is an error (RFC 4475 §3.1.2.1). A list header whose lines are all empty yields
-    /// nothing (an empty `Supported:` says "none").
+    /// Every value of header `T`, across all its lines, in order. A list header's lines are split
+    /// at commas (RFC 3261 §7.3.1), and an empty element (`a,,b`) is an error (RFC 4475
+    /// §3.1.2.1); a list header whose lines are all empty yields nothing (an empty `Supported:`
+    /// says "none"). Other headers give one value per line (several WWW-Authenticate challenges).
     pub fn typed_all<'a, T: TypedHeader<'a> + 'a>(&'a self) -> impl Iterator<Item = Result<T, HeaderError>> + 'a {
         let err = |fault| HeaderError::new(name_of::<T>(), fault);
-        self.get_all(&T::NAME).filter(|line| !line.is_empty()).flat_map(|line| split_commas(line)).map(move |element| {
-            if element.is_empty() {
-                Err(err(HeaderFault::EmptyElement))
-            } else {
-                T::parse(element).map_err(err)
-            }
-        })
+        self.get_all(&T::NAME)
+            .filter(|line| !(T::LIST && line.is_empty()))
+            .flat_map(|line| if T::LIST { split_commas(line) } else { single_value(line) })
+            .map(move |element| {
+                if T::LIST && element.is_empty() {
+                    Err(err(HeaderFault::EmptyElement))
+                } else {
+                    T::parse(element).map_err(err)
+                }
+            })
     }
 
     /// The first value of list header `T` (the top Via, the first Route).
