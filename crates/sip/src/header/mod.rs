@@ -49,6 +49,20 @@ fn name_of<'a, T: TypedHeader<'a>>() -> &'static str {
     T::NAME.canonical()
 }
 
+/// Test helper for the typed headers' property tests: when `$v` parses as `$ty`, its
+/// `Display` form parses back to the same value.
+#[cfg(test)]
+macro_rules! round_trip {
+    ($ty:ident, $v:expr) => {
+        if let Ok(parsed) = $ty::parse($v) {
+            let text = parsed.to_string();
+            proptest::prop_assert_eq!($ty::parse(&text), Ok(parsed), "{:?} printed as {:?}", $v, text);
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use round_trip;
+
 impl Headers {
     /// The single value of a single-valued header `T`: `Ok(None)` when absent, `Repeated` when
     /// there is more than one (RFC 3261 §7.3.1; RFC 4475 §3.3.8).

@@ -573,15 +573,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// When `$v` parses as `$ty`, its `Display` form parses back to the same value.
-    macro_rules! round_trip {
-        ($ty:ident, $v:expr) => {
-            if let Ok(parsed) = $ty::parse($v) {
-                let text = parsed.to_string();
-                prop_assert_eq!($ty::parse(&text), Ok(parsed), "{:?} printed as {:?}", $v, text);
-            }
-        };
-    }
+    use crate::header::round_trip;
 
     #[test]
     fn call_id() {
