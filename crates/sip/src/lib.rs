@@ -17,6 +17,8 @@ pub mod limits;
 pub mod message;
 pub mod multipart;
 pub mod name;
+#[cfg(feature = "oracle")]
+pub mod oracle;
 pub mod parse;
 pub mod reply;
 pub mod uri;
