@@ -40,7 +40,9 @@ impl StreamFramer {
         StreamFramer { buffer: BytesMut::with_capacity(4096), limits }
     }
 
-    /// Appends bytes read from the stream.
+    /// Appends bytes read from the stream. Drain [`StreamFramer::next_frame`] after every push:
+    /// then the buffer never holds more than one read beyond `Limits::max_message_size`, since a
+    /// frame that grows past the limit is refused and complete frames leave the buffer.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }

@@ -156,8 +156,10 @@ fn check_well_formed(request: &Request) -> Result<(), Rejection> {
             return Err(Rejection::bad(format!("Missing {} header", name.canonical())));
         }
     }
-    let vias = headers.typed_vec::<Via>()?;
-    if vias.first().and_then(|v| v.branch()) == Some(BRANCH_MAGIC_COOKIE) {
+    let mut vias = headers.typed_all::<Via>();
+    let top = vias.next().transpose()?;
+    vias.try_for_each(|via| via.map(drop))?;
+    if top.and_then(|v| v.branch()) == Some(BRANCH_MAGIC_COOKIE) {
         // RFC 4475 §3.2.1: either answer 400 or fall back to RFC 2543 matching; a branch of just
         // the cookie claims RFC 3261 and breaks it, so we refuse it.
         return Err(Rejection::bad("Via branch is only the magic cookie"));
@@ -167,10 +169,10 @@ fn check_well_formed(request: &Request) -> Result<(), Rejection> {
     headers.typed::<CallId>()?;
     headers.typed::<CSeq>()?;
     headers.typed::<MaxForwards>()?;
-    headers.typed_vec::<Contact>()?;
-    headers.typed_vec::<Require>()?;
+    headers.typed_all::<Contact>().try_for_each(|c| c.map(drop))?;
+    headers.typed_all::<Require>().try_for_each(|r| r.map(drop))?;
     headers.typed::<ContentType>()?;
-    headers.typed_vec::<Accept>()?;
+    headers.typed_all::<Accept>().try_for_each(|a| a.map(drop))?;
     check_content_length(headers, request.body.len())
 }
 
