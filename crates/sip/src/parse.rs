@@ -9,7 +9,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use crate::error::{Error, LimitError, ParseError};
-use crate::grammar::{is_lws_byte, is_token_byte, split_commas, trim_lws};
+use crate::grammar::{is_lws_byte, is_token_byte, split_at_byte, split_commas, trim_lws};
 use crate::headers::{Field, Span};
 use crate::limits::Limits;
 use crate::message::{Headers, Message, Method, Request, Response, Version};
@@ -77,7 +77,7 @@ pub fn parse_datagram_with(data: Bytes, limits: &Limits) -> Result<Message, Erro
     let start_line = text.get(..scan.start_line_end).unwrap_or("");
     let headers = Headers::from_received(text.clone(), resolve_names(&text, scan.fields, scan.unknown_names));
     let available = data.len() - body_start;
-    let body_len = match content_length(&headers) {
+    let body_len = match scan.content_length {
         Ok(Some(n)) if n <= available => n,
         _ => available,
     };
@@ -100,11 +100,31 @@ pub(crate) fn content_length(headers: &Headers) -> Result<Option<usize>, ParseEr
 
 /// A Content-Length value: 1*DIGIT, bounded well below `usize::MAX`.
 pub(crate) fn parse_length(value: &str) -> Result<usize, ParseError> {
-    let value = trim_lws(value);
-    if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    parse_length_bytes(trim_lws(value).as_bytes())
+}
+
+/// [`parse_length`] on trimmed bytes: at most 10 digits.
+fn parse_length_bytes(value: &[u8]) -> Result<usize, ParseError> {
+    if value.is_empty() || value.len() > 10 {
         return Err(ParseError::BadContentLength);
     }
-    value.parse().map_err(|_| ParseError::BadContentLength)
+    value
+        .iter()
+        .try_fold(0usize, |n, &b| match b {
+            // Checked: ten digits overflow a 32-bit usize (small ARM boards).
+            b'0'..=b'9' => n.checked_mul(10).and_then(|n| n.checked_add(usize::from(b - b'0'))),
+            _ => None,
+        })
+        .ok_or(ParseError::BadContentLength)
+}
+
+/// Folds one more Content-Length value into what was found so far (see [`content_length`]).
+fn merge_length(found: Result<Option<usize>, ParseError>, value: &[u8]) -> Result<Option<usize>, ParseError> {
+    let n = parse_length_bytes(value)?;
+    match found? {
+        Some(previous) if previous != n => Err(ParseError::ConflictingContentLength),
+        _ => Ok(Some(n)),
+    }
 }
 
 /// What one pass over the header section found. Offsets are relative to the start line.
@@ -119,6 +139,8 @@ struct Scan {
     header_end: usize,
     /// Start of the body.
     body_start: usize,
+    /// The Content-Length, as [`content_length`] would read it from the fields.
+    content_length: Result<Option<usize>, ParseError>,
 }
 
 /// A header field whose folds may still be coming.
@@ -140,6 +162,7 @@ fn scan(bytes: &[u8], limits: &Limits) -> Result<Scan, Error> {
         unknown_names: Vec::new(),
         header_end: bytes.len(),
         body_start: bytes.len(),
+        content_length: Ok(None),
     };
     let mut pending: Option<Pending> = None;
     let mut vias = 0usize;
@@ -215,12 +238,12 @@ fn scan_name(line: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// Ends a field: checks the limits, trims the value, counts Via values.
-fn flush(bytes: &[u8], field: Pending, out: &mut Scan, vias: &mut usize, limits: &Limits) -> Result<(), Error> {
+fn flush(bytes: &[u8], field: Pending, out: &mut Scan, vias: &mut usize, limits: &Limits) -> Result<(), LimitError> {
     if field.value_end - field.name_start > limits.max_header_len {
-        return Err(LimitError::HeaderTooLong { limit: limits.max_header_len }.into());
+        return Err(LimitError::HeaderTooLong { limit: limits.max_header_len });
     }
     if out.fields.len() >= limits.max_headers {
-        return Err(LimitError::TooManyHeaders { limit: limits.max_headers }.into());
+        return Err(LimitError::TooManyHeaders { limit: limits.max_headers });
     }
     let mut start = field.value_start;
     let mut end = field.value_end;
@@ -237,14 +260,16 @@ fn flush(bytes: &[u8], field: Pending, out: &mut Scan, vias: &mut usize, limits:
             HeaderName::Other(ByteString::new())
         }
     };
-    if name == HeaderName::Via {
+    if name == HeaderName::ContentLength {
+        out.content_length = merge_length(out.content_length, &bytes[start..end]);
+    } else if name == HeaderName::Via {
         let value = &bytes[start..end];
         *vias += match find_byte(value, 0, b',') {
             None => 1,
             Some(_) => std::str::from_utf8(value).map_or(1, |v| split_commas(v).count()),
         };
         if *vias > limits.max_vias {
-            return Err(LimitError::TooManyVias { limit: limits.max_vias }.into());
+            return Err(LimitError::TooManyVias { limit: limits.max_vias });
         }
     }
     let span = |n: usize| u32::try_from(n).map_err(|_| LimitError::MessageTooLarge { limit: limits.max_message_size });
@@ -302,13 +327,15 @@ fn parse_request_line(section: &ByteString, line: &str) -> Result<(Method, ByteS
 /// `SIP-Version SP Status-Code SP Reason-Phrase` (RFC 3261 §7.2). The reason may be empty, and
 /// the SP before an empty reason may be missing.
 fn parse_status_line(section: &ByteString, line: &str) -> Result<(Version, u16, ByteString), Error> {
-    let (version, rest) = line.split_once(' ').ok_or(ParseError::BadStatusLine)?;
+    let (version, rest) = split_at_byte(line, b' ').ok_or(ParseError::BadStatusLine)?;
     let version = Version::parse(version).ok_or(ParseError::BadVersion)?;
-    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
-    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ParseError::BadStatusCode.into());
-    }
-    let status: u16 = code.parse().map_err(|_| ParseError::BadStatusCode)?;
+    let (code, reason) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
+    let status = match code.as_bytes() {
+        &[a @ b'1'..=b'6', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(ParseError::BadStatusCode.into()),
+    };
     if !(100..=699).contains(&status) {
         return Err(ParseError::BadStatusCode.into());
     }
