@@ -1,6 +1,6 @@
 //! The messages the parsing benchmark and the profiling example use.
 
-/// A 900-ish-byte INVITE with SDP, as a PBX sends to a phone.
+/// A ~900-byte INVITE with SDP, as a PBX sends to a phone.
 pub const INVITE: &str = "INVITE sip:1001@192.168.1.50:5060;transport=udp SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.168.1.10:5060;rport;branch=z9hG4bKPj3f1c0a8e-5d2b-4b7e-9c61-2f8d0e4a7b13\r\n\
 Max-Forwards: 70\r\n\
@@ -12,10 +12,9 @@ CSeq: 17402 INVITE\r\n\
 Allow: OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, INVITE, ACK, BYE, CANCEL, UPDATE, PRACK, MESSAGE, REFER\r\n\
 Supported: 100rel, timer, replaces, norefersub\r\n\
 Session-Expires: 1800\r\n\
-Min-SE: 90\r\n\
 User-Agent: Asterisk PBX 20.5.0\r\n\
 Content-Type: application/sdp\r\n\
-Content-Length: 305\r\n\
+Content-Length: 283\r\n\
 \r\n\
 v=0\r\n\
 o=- 1937592271 1937592271 IN IP4 192.168.1.10\r\n\
@@ -29,10 +28,7 @@ a=rtpmap:8 PCMA/8000\r\n\
 a=rtpmap:101 telephone-event/8000\r\n\
 a=fmtp:101 0-16\r\n\
 a=ptime:20\r\n\
-a=maxptime:150\r\n\
 a=sendrecv\r\n\
-a=rtcp-mux\r\n\
-a=label:1\r\n\
 a=mid:audio0\r\n";
 
 /// The registrar's 200 OK to a phone's REGISTER.

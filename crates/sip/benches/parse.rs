@@ -65,6 +65,10 @@ fn rsip_parse_read(bytes: &[u8]) -> usize {
 fn bench(c: &mut Criterion) {
     for (name, text) in [("invite_sdp", INVITE), ("register_200", REGISTER_OK)] {
         let bytes = bytes::Bytes::from_static(text.as_bytes());
+        // The message is what it claims to be: its Content-Length is its body.
+        let parsed = sip::parse_datagram(bytes.clone()).expect("parses");
+        let declared = parsed.headers().get(&sip::HeaderName::ContentLength).and_then(|l| l.parse::<usize>().ok());
+        assert_eq!(declared, Some(parsed.body().len()), "{name}: Content-Length must match the body");
         // Both must agree on what they read, or the comparison means nothing.
         assert_eq!(ours_parse_read(&bytes) - ours_uri_len(&bytes), rsip_parse_read(text.as_bytes()));
         let mut group = c.benchmark_group(name);

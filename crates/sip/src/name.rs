@@ -161,27 +161,11 @@ impl HeaderName {
     /// once: this runs for every header of every message.
     pub fn known_bytes(name: &[u8]) -> Option<HeaderName> {
         let first = name.first()?.to_ascii_lowercase();
+        if name.len() == 1 {
+            return Self::compact(first);
+        }
         let is = |lower: &[u8]| name.iter().zip(lower).all(|(a, b)| a.to_ascii_lowercase() == *b);
         Some(match (name.len(), first) {
-            (1, b'a') if is(b"a") => HeaderName::AcceptContact,
-            (1, b'b') if is(b"b") => HeaderName::ReferredBy,
-            (1, b'c') if is(b"c") => HeaderName::ContentType,
-            (1, b'd') if is(b"d") => HeaderName::RequestDisposition,
-            (1, b'e') if is(b"e") => HeaderName::ContentEncoding,
-            (1, b'f') if is(b"f") => HeaderName::From,
-            (1, b'i') if is(b"i") => HeaderName::CallId,
-            (1, b'j') if is(b"j") => HeaderName::RejectContact,
-            (1, b'k') if is(b"k") => HeaderName::Supported,
-            (1, b'l') if is(b"l") => HeaderName::ContentLength,
-            (1, b'm') if is(b"m") => HeaderName::Contact,
-            (1, b'o') if is(b"o") => HeaderName::Event,
-            (1, b'r') if is(b"r") => HeaderName::ReferTo,
-            (1, b's') if is(b"s") => HeaderName::Subject,
-            (1, b't') if is(b"t") => HeaderName::To,
-            (1, b'u') if is(b"u") => HeaderName::AllowEvents,
-            (1, b'v') if is(b"v") => HeaderName::Via,
-            (1, b'x') if is(b"x") => HeaderName::SessionExpires,
-            (1, b'y') if is(b"y") => HeaderName::Identity,
             (2, b't') if is(b"to") => HeaderName::To,
             (3, b'v') if is(b"via") => HeaderName::Via,
             (4, b'c') if is(b"cseq") => HeaderName::CSeq,
@@ -248,6 +232,33 @@ impl HeaderName {
             (19, b'p') if is(b"proxy-authorization") => HeaderName::ProxyAuthorization,
             (19, b'r') if is(b"request-disposition") => HeaderName::RequestDisposition,
             (20, b'p') if is(b"p-preferred-identity") => HeaderName::PPreferredIdentity,
+            _ => return None,
+        })
+    }
+
+    /// The header whose compact form (RFC 3261 §7.3.3 and the RFCs defining each) is `letter`
+    /// (lower case).
+    fn compact(letter: u8) -> Option<HeaderName> {
+        Some(match letter {
+            b'a' => HeaderName::AcceptContact,
+            b'b' => HeaderName::ReferredBy,
+            b'c' => HeaderName::ContentType,
+            b'd' => HeaderName::RequestDisposition,
+            b'e' => HeaderName::ContentEncoding,
+            b'f' => HeaderName::From,
+            b'i' => HeaderName::CallId,
+            b'j' => HeaderName::RejectContact,
+            b'k' => HeaderName::Supported,
+            b'l' => HeaderName::ContentLength,
+            b'm' => HeaderName::Contact,
+            b'o' => HeaderName::Event,
+            b'r' => HeaderName::ReferTo,
+            b's' => HeaderName::Subject,
+            b't' => HeaderName::To,
+            b'u' => HeaderName::AllowEvents,
+            b'v' => HeaderName::Via,
+            b'x' => HeaderName::SessionExpires,
+            b'y' => HeaderName::Identity,
             _ => return None,
         })
     }
@@ -389,6 +400,39 @@ mod tests {
         let odd = HeaderName::from_bytes("NewFangledHeader");
         assert_eq!(odd.as_str(), "NewFangledHeader");
         assert!(odd == *"newfangledheader");
+    }
+
+    #[test]
+    fn every_compact_form_in_either_case() {
+        use HeaderName::*;
+        let table = [
+            ("a", AcceptContact),
+            ("b", ReferredBy),
+            ("c", ContentType),
+            ("d", RequestDisposition),
+            ("e", ContentEncoding),
+            ("f", From),
+            ("i", CallId),
+            ("j", RejectContact),
+            ("k", Supported),
+            ("l", ContentLength),
+            ("m", Contact),
+            ("o", Event),
+            ("r", ReferTo),
+            ("s", Subject),
+            ("t", To),
+            ("u", AllowEvents),
+            ("v", Via),
+            ("x", SessionExpires),
+            ("y", Identity),
+        ];
+        for (letter, name) in table {
+            assert_eq!(HeaderName::from_bytes(letter), name);
+            assert_eq!(HeaderName::from_bytes(&letter.to_ascii_uppercase()), name);
+        }
+        for letter in ["g", "h", "n", "p", "q", "w", "z"] {
+            assert!(matches!(HeaderName::from_bytes(letter), HeaderName::Other(_)), "{letter}");
+        }
     }
 
     #[test]

@@ -76,7 +76,11 @@ fn header_value(value: &str) {
     });
     typed::<UserAgent>(value, |_| {});
     typed::<Server>(value, |_| {});
+    other_parsers(value);
+}
 
+/// The URI, digest and grammar parsers on `value`.
+fn other_parsers(value: &str) {
     if let Ok(a) = NameAddr::parse(value) {
         name_addr(&a);
     }
