@@ -92,5 +92,23 @@ fn ours_uri_len(bytes: &bytes::Bytes) -> usize {
     }
 }
 
-criterion_group!(benches, bench);
+/// A hostile request: a 14 KiB Via (under the 16 KiB limit) of 2,500 distinct parameters, parsed and validated as the
+/// phone would. Duplicate detection must stay O(n log n): this is the guard against a
+/// quadratic path coming back.
+fn hostile(c: &mut Criterion) {
+    let params: String = (0..2500).map(|i| format!(";p{i}")).collect();
+    let text = format!(
+        "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h{params}\r\nFrom: <sip:b@c>;tag=1\r\nTo: <sip:a@b>\r\n\
+         Call-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    let bytes = bytes::Bytes::from(text);
+    let policy = sip::UasPolicy::phone();
+    let limits = sip::Limits::default();
+    assert_eq!(sip::inspect_datagram(bytes.clone(), &policy, &limits).verdict, sip::Verdict::Ok);
+    c.bench_function("hostile/via_2500_params", |b| {
+        b.iter(|| sip::inspect_datagram(black_box(bytes.clone()), &policy, &limits).verdict)
+    });
+}
+
+criterion_group!(benches, bench, hostile);
 criterion_main!(benches);

@@ -85,7 +85,7 @@ fn read_display_name<'a>(cursor: &mut Cursor<'a>) -> Result<Option<&'a str>, Hea
         return Ok(Some(quoted));
     }
     let rest = cursor.rest();
-    let Some(angle) = rest.find('<') else { return Ok(None) };
+    let Some(angle) = rest.bytes().position(|b| b == b'<') else { return Ok(None) };
     let name = rest[..angle].trim_end_matches([' ', '\t', '\r', '\n']);
     if name.is_empty() {
         cursor.reset(cursor.pos() + angle);

@@ -21,20 +21,16 @@ const VALUE: [bool; 256] = byte_table(b"-.!%*_+`'~:[]");
 
 /// The end of the run of `table` bytes starting at `i`.
 #[inline]
-fn run(bytes: &[u8], mut i: usize, table: &[bool; 256]) -> usize {
-    while bytes.get(i).is_some_and(|&b| table[b as usize]) {
-        i += 1;
-    }
-    i
+fn run(bytes: &[u8], i: usize, table: &[bool; 256]) -> usize {
+    let rest = bytes.get(i..).unwrap_or_default();
+    i + rest.iter().position(|&b| !table[b as usize]).unwrap_or(rest.len())
 }
 
 /// Skips LWS (SP, HTAB, folds) from `i`.
 #[inline]
-fn skip_lws(bytes: &[u8], mut i: usize) -> usize {
-    while bytes.get(i).is_some_and(|&b| is_lws_byte(b)) {
-        i += 1;
-    }
-    i
+fn skip_lws(bytes: &[u8], i: usize) -> usize {
+    let rest = bytes.get(i..).unwrap_or_default();
+    i + rest.iter().position(|&b| !is_lws_byte(b)).unwrap_or(rest.len())
 }
 
 /// The end of the quoted string starting at `i` (just past its closing quote).
@@ -83,10 +79,20 @@ impl<'a> Params<'a> {
     /// is not a `;`, leaving the cursor there. An empty parameter (`;;`) or a malformed one is an
     /// error.
     pub fn read(cursor: &mut Cursor<'a>) -> Result<Params<'a>, HeaderFault> {
+        Params::read_checked(cursor, |_, _| Ok(()))
+    }
+
+    /// [`Params::read`], calling `check` on each parameter (name, raw value) as it is read, so
+    /// that a header can validate its own parameters in the same pass.
+    pub fn read_checked(
+        cursor: &mut Cursor<'a>,
+        mut check: impl FnMut(&'a str, Option<&'a str>) -> Result<(), HeaderFault>,
+    ) -> Result<Params<'a>, HeaderFault> {
         let text = cursor.text();
         let start = skip_lws(text.as_bytes(), cursor.pos());
         let mut end = cursor.pos();
-        while let Some((_, _, next)) = param_at(text, end)? {
+        while let Some((name, value, next)) = param_at(text, end)? {
+            check(name, value)?;
             end = next;
         }
         if end == cursor.pos() {
@@ -141,35 +147,45 @@ impl<'a> Params<'a> {
 
     /// `Err(DuplicateParam)` when any name appears twice (any case).
     pub fn check_unique(&self) -> Result<(), HeaderFault> {
-        let mut seen = SeenNames::new(*self);
-        self.iter().try_for_each(|(name, _)| seen.insert(name))
+        let mut seen = SeenNames::default();
+        self.iter().try_for_each(|(name, _)| seen.insert(name))?;
+        seen.finish()
     }
 }
 
-/// The parameter names met so far in one pass, to find a repeat without allocating: the first
-/// sixteen are kept inline, later ones are compared against a fresh pass over the parameters.
+/// The parameter names met so far in one pass, to find a repeat (any case). The first sixteen are
+/// kept inline and every name is compared with them at once; names past sixteen are kept aside
+/// and checked by sorting in [`SeenNames::finish`], so a hostile header with thousands of
+/// parameters costs O(n log n), not O(n²).
+#[derive(Default)]
 pub(crate) struct SeenNames<'a> {
     inline: [&'a str; 16],
     count: usize,
-    params: Params<'a>,
+    overflow: Vec<&'a str>,
 }
 
 impl<'a> SeenNames<'a> {
-    pub(crate) fn new(params: Params<'a>) -> Self {
-        SeenNames { inline: [""; 16], count: 0, params }
+    /// Records the next name; `Err(DuplicateParam)` when one of the first sixteen had it.
+    pub(crate) fn insert(&mut self, name: &'a str) -> Result<(), HeaderFault> {
+        let inline = self.count.min(self.inline.len());
+        if self.inline[..inline].iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            return Err(HeaderFault::DuplicateParam);
+        }
+        match self.inline.get_mut(self.count) {
+            Some(slot) => *slot = name,
+            None => self.overflow.push(name),
+        }
+        self.count += 1;
+        Ok(())
     }
 
-    /// Records the next name in order; `Err(DuplicateParam)` when it was met before (any case).
-    pub(crate) fn insert(&mut self, name: &'a str) -> Result<(), HeaderFault> {
-        let repeated = if self.count < self.inline.len() {
-            let repeated = self.inline[..self.count].iter().any(|s| s.eq_ignore_ascii_case(name));
-            self.inline[self.count] = name;
-            repeated
-        } else {
-            self.params.iter().take(self.count).any(|(other, _)| other.eq_ignore_ascii_case(name))
-        };
-        self.count += 1;
-        if repeated {
+    /// `Err(DuplicateParam)` when two names past the first sixteen are the same.
+    pub(crate) fn finish(mut self) -> Result<(), HeaderFault> {
+        fn lower(name: &str) -> impl Iterator<Item = u8> + '_ {
+            name.bytes().map(|b| b.to_ascii_lowercase())
+        }
+        self.overflow.sort_unstable_by(|a, b| lower(a).cmp(lower(b)));
+        if self.overflow.windows(2).any(|pair| pair[0].eq_ignore_ascii_case(pair[1])) {
             Err(HeaderFault::DuplicateParam)
         } else {
             Ok(())

@@ -68,30 +68,27 @@ impl<'a> Via<'a> {
     pub fn ttl(&self) -> Option<u8> {
         self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
     }
+}
 
-    /// Checks what RFC 3261 §25.1 says of the known via-params: `ttl` is 0..=255, `received` an
-    /// address, `rport` empty or a port, `branch` and `maddr` have values, none repeated.
-    fn check_params(&self) -> Result<(), HeaderFault> {
-        let mut seen = SeenNames::new(self.params);
-        for (name, value) in self.params.iter() {
-            seen.insert(name)?;
-            let is = |known: &str| name.eq_ignore_ascii_case(known);
-            let ok = if is("ttl") {
-                value.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok())
-            } else if is("received") {
-                value.is_some_and(|r| parse_received(r).is_some())
-            } else if is("rport") {
-                value.is_none_or(|p| p.parse::<u16>().is_ok())
-            } else if is("branch") || is("maddr") {
-                value.is_some()
-            } else {
-                true
-            };
-            if !ok {
-                return Err(HeaderFault::BadParam);
-            }
-        }
+/// Checks one via-param as RFC 3261 §25.1 says: `ttl` is 0..=255, `received` an address,
+/// `rport` empty or a port, `branch` and `maddr` have values.
+fn check_param(name: &str, value: Option<&str>) -> Result<(), HeaderFault> {
+    let is = |known: &str| name.eq_ignore_ascii_case(known);
+    let ok = if is("branch") || is("maddr") {
+        value.is_some()
+    } else if is("received") {
+        value.is_some_and(|r| parse_received(r).is_some())
+    } else if is("rport") {
+        value.is_none_or(|p| p.parse::<u16>().is_ok())
+    } else if is("ttl") {
+        value.is_some_and(|t| t.len() <= 3 && t.parse::<u8>().is_ok())
+    } else {
+        true
+    };
+    if ok {
         Ok(())
+    } else {
+        Err(HeaderFault::BadParam)
     }
 }
 
@@ -115,14 +112,17 @@ impl<'a> TypedHeader<'a> for Via<'a> {
             return Err(HeaderFault::BadProtocol);
         }
         let (host, port) = read_sent_by(&mut cursor)?;
-        let params = Params::read(&mut cursor)?;
+        let mut seen = SeenNames::default();
+        let params = Params::read_checked(&mut cursor, |name, value| {
+            check_param(name, value)?;
+            seen.insert(name)
+        })?;
+        seen.finish()?;
         cursor.skip_lws();
         if !cursor.is_empty() {
             return Err(HeaderFault::TrailingText);
         }
-        let via = Via { protocol, version, transport, host, port, params };
-        via.check_params()?;
-        Ok(via)
+        Ok(Via { protocol, version, transport, host, port, params })
     }
 }
 
@@ -206,6 +206,15 @@ mod tests {
         assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};P3=2")), Err(HeaderFault::DuplicateParam));
         assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};p19=2")), Err(HeaderFault::DuplicateParam));
         assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};ttl=300")), Err(HeaderFault::BadParam));
+    }
+
+    #[test]
+    fn thousands_of_params_are_checked_without_quadratic_work() {
+        // A hostile 16 KiB Via: every name distinct parses; a repeat far apart is found.
+        let many: String = (0..4000).map(|i| format!(";p{i}")).collect();
+        assert!(Via::parse(&format!("SIP/2.0/UDP h{many}")).is_ok());
+        assert_eq!(Via::parse(&format!("SIP/2.0/UDP h{many};P3999")), Err(HeaderFault::DuplicateParam));
+        assert_eq!(Via::parse(&format!("SIP/2.0/UDP h;p2000{many}")), Err(HeaderFault::DuplicateParam));
     }
 
     #[test]

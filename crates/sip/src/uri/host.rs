@@ -158,6 +158,9 @@ pub(crate) fn parse_ipv6(text: &str) -> Option<Ipv6Addr> {
     std::str::from_utf8(&buf[..head.len() + tail.len()]).ok()?.parse().ok()
 }
 
+/// Bytes of a hostname label: alphanumerics, `-`, and (tolerated) `_`.
+const HOSTNAME: [bool; 256] = crate::grammar::byte_table(b"-_");
+
 /// `hostname` (RFC 3261 §25.1), tolerating `_`: non-empty labels of alphanumerics, `-` and
 /// `_`, not starting or ending with `-`, an optional final `.`, and a last label that is not
 /// all digits (so that a malformed IPv4 address is not taken for a name).
@@ -173,7 +176,7 @@ fn is_hostname(text: &str) -> bool {
             }
             last_all_digits = label.iter().all(u8::is_ascii_digit);
             label_start = i + 1;
-        } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        } else if !HOSTNAME[b as usize] {
             return false;
         }
     }
