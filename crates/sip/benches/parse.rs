@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use rsip::prelude::*;
 use std::hint::black_box;
 
-#[path = "messages.rs"]
+#[path = "support/messages.rs"]
 mod messages;
 use messages::{INVITE, REGISTER_OK};
 

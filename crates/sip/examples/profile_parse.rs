@@ -1,5 +1,5 @@
 //! Loops the benchmark workload, for profilers (`valgrind --tool=callgrind`).
-#[path = "../benches/messages.rs"]
+#[path = "../benches/support/messages.rs"]
 mod messages;
 
 fn main() {

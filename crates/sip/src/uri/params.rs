@@ -296,10 +296,12 @@ const STICKY_PARAMS: [&str; 5] = ["user", "ttl", "method", "maddr", "transport"]
 /// (case-insensitively); `user`, `ttl`, `method`, `maddr` and `transport` in only one URI never
 /// match; other parameters in only one URI are ignored.
 pub(crate) fn params_equivalent(a: &UriParams<'_>, b: &UriParams<'_>) -> bool {
+    // A parameter's value is its first occurrence (as `get` reads it): a name repeated in one URI
+    // is compared once, so that every URI is equivalent to itself.
     let one_way = |x: &UriParams<'_>, y: &UriParams<'_>| {
-        x.iter().all(|(name, value)| match y.get(name) {
-            Some(other) => same_opt(value, other, true),
-            None => !STICKY_PARAMS.iter().any(|s| same(name, s, true)),
+        x.iter().all(|(name, _)| match (x.get(name), y.get(name)) {
+            (Some(value), Some(other)) => same_opt(value, other, true),
+            _ => !STICKY_PARAMS.iter().any(|s| same(name, s, true)),
         })
     };
     one_way(a, b) && one_way(b, a)

@@ -29,6 +29,16 @@ fn v6(text: &str) -> Host<'static> {
 }
 
 #[test]
+fn repeated_parameter_compares_by_its_first_value() {
+    // Found by proptest: `sip:a;!;!=[` was not equivalent to itself.
+    let uri = SipUri::parse("sip:a;!;!=[").unwrap();
+    assert!(uri.equivalent(&uri));
+    let first_flag = SipUri::parse("sip:a;p;p=1").unwrap();
+    assert!(first_flag.equivalent(&SipUri::parse("sip:a;p").unwrap()));
+    assert!(!first_flag.equivalent(&SipUri::parse("sip:a;p=1").unwrap()));
+}
+
+#[test]
 fn scheme_is_case_insensitive() {
     assert!(!sip("SIP:alice@atlanta.com").secure);
     assert!(sip("Sips:alice@atlanta.com").secure);
