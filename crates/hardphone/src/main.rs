@@ -24,11 +24,39 @@ enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Check a configuration file (docs/CONFIG.md): exit 0 when it is good, 2 with the file, the
+    /// key and what is wrong when it is not.
+    CheckConfig {
+        /// The TOML file.
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lint { files } => lint::run(&files, &mut std::io::stdout().lock()),
+        Command::CheckConfig { file } => check_config(&file),
+    }
+}
+
+/// Reads and checks a configuration file, naming the file in every error.
+fn check_config(file: &std::path::Path) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("{}: {error}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match phone::Config::from_toml(&text) {
+        Ok(config) => {
+            println!("{}: ok, {} account(s)", file.display(), config.accounts.len());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{}: {error}", file.display());
+            ExitCode::from(2)
+        }
     }
 }

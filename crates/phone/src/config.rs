@@ -1,0 +1,254 @@
+//! The phone's configuration: TOML, documented key by key in `docs/CONFIG.md`.
+//!
+//! [`Config::from_toml`] reads and checks the whole file: an unknown key (a typo) is an error,
+//! not silently ignored, and every semantic fault names its key (`accounts[1].expires`) and what
+//! is wrong. The caller (the binary) adds the file name.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+use sip::uri::{Host, UriError};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The `[sip]` table.
+    #[serde(default)]
+    pub sip: SipSettings,
+    /// The `[[accounts]]` tables, in order; the first is the default line.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+/// The `[sip]` table: the phone's own SIP endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipSettings {
+    /// Where to listen for SIP over UDP and TCP; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Seconds between keep-alives on a UDP flow (RFC 5626 §4.4.2 CRLF; default 25, so that a
+    /// NAT binding of 30 s never lapses).
+    pub keepalive_secs: u32,
+    /// The User-Agent header; empty for none.
+    pub user_agent: String,
+}
+
+impl Default for SipSettings {
+    fn default() -> Self {
+        SipSettings {
+            listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
+            keepalive_secs: 25,
+            user_agent: format!("Hardphone/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// How an account reaches its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// UDP (RFC 3261 §18), the default.
+    #[default]
+    Udp,
+    /// TCP.
+    Tcp,
+    /// TLS over TCP (the server is verified against its certificate).
+    Tls,
+}
+
+/// A password, never shown by `Debug` or logs.
+#[derive(Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The password itself, for computing digest responses only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"********\"" })
+    }
+}
+
+/// One `[[accounts]]` table: a line registered to a server.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The name shown on the screen and in logs.
+    pub label: String,
+    /// The registrar: `host[:port]`; without a port, DNS SRV finds it (RFC 3263).
+    pub server: String,
+    /// How to reach it.
+    #[serde(default)]
+    pub transport: Transport,
+    /// The SIP user (the extension): the user part of our address of record.
+    pub user: String,
+    /// The digest user name, when it differs from `user`.
+    #[serde(default)]
+    pub auth_user: Option<String>,
+    /// The digest password.
+    #[serde(default)]
+    pub password: Secret,
+    /// Registration lifetime asked for, in seconds (RFC 3261 §10.2.1.1).
+    #[serde(default = "default_expires")]
+    pub expires: u32,
+    /// A second registrar, used while the first does not answer.
+    #[serde(default)]
+    pub backup_server: Option<String>,
+    /// Send every request through this proxy (`host[:port]`), whatever the server.
+    #[serde(default)]
+    pub outbound_proxy: Option<String>,
+    /// The display name in From.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// False keeps the account in the file without registering it.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn default_expires() -> u32 {
+    300
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Account {
+    /// The digest user name: `auth_user`, or `user`.
+    pub fn auth_user(&self) -> &str {
+        self.auth_user.as_deref().unwrap_or(&self.user)
+    }
+}
+
+/// Shortest and longest registration lifetimes accepted: below a minute a phone floods its
+/// registrar; above a day a dead binding lingers.
+pub const EXPIRES_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+
+/// Keep-alive intervals accepted, in seconds.
+pub const KEEPALIVE_RANGE: std::ops::RangeInclusive<u32> = 5..=3_600;
+
+/// A configuration that cannot be used.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML, or a value of the wrong type, or an unknown key (a misspelt one, say).
+    #[error("{0}")]
+    Syntax(#[from] toml::de::Error),
+    /// A key whose value is well formed but unusable.
+    #[error("{key}: {problem}")]
+    Invalid {
+        /// Where, as `accounts[1].expires`.
+        key: String,
+        /// What is wrong.
+        problem: Problem,
+    },
+}
+
+/// What is wrong with a value.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// A server address that is not `host[:port]`.
+    #[error("not host[:port]: {0}")]
+    BadServer(UriError),
+    /// A SIP user with characters a SIP URI user part cannot carry unescaped (RFC 3261 §25.1).
+    #[error("a SIP user is letters, digits and -_.!~*'()&=+$,;?/ only")]
+    BadUser,
+    /// An empty value where one is needed.
+    #[error("must not be empty")]
+    Empty,
+    /// A number outside its range.
+    #[error("must be from {min} to {max}")]
+    OutOfRange {
+        /// Smallest accepted.
+        min: u32,
+        /// Largest accepted.
+        max: u32,
+    },
+    /// Two accounts with the same label.
+    #[error("the label is used by another account")]
+    DuplicateLabel,
+}
+
+impl Config {
+    /// Reads and checks a configuration file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: addresses, users, ranges, unique labels.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |key: String, problem| Err(ConfigError::Invalid { key, problem });
+        if !KEEPALIVE_RANGE.contains(&self.sip.keepalive_secs) {
+            let (min, max) = (*KEEPALIVE_RANGE.start(), *KEEPALIVE_RANGE.end());
+            return invalid("sip.keepalive_secs".into(), Problem::OutOfRange { min, max });
+        }
+        for (i, account) in self.accounts.iter().enumerate() {
+            if let Err((field, problem)) = account.check() {
+                return invalid(format!("accounts[{i}].{field}"), problem);
+            }
+            if self.accounts[..i].iter().any(|other| other.label == account.label) {
+                return invalid(format!("accounts[{i}].label"), Problem::DuplicateLabel);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Account {
+    fn check(&self) -> Result<(), (&'static str, Problem)> {
+        if self.label.trim().is_empty() {
+            return Err(("label", Problem::Empty));
+        }
+        check_server(&self.server).map_err(|p| ("server", p))?;
+        for (field, value) in [("backup_server", &self.backup_server), ("outbound_proxy", &self.outbound_proxy)] {
+            if let Some(value) = value {
+                check_server(value).map_err(|p| (field, p))?;
+            }
+        }
+        check_user(&self.user).map_err(|p| ("user", p))?;
+        if let Some(auth_user) = &self.auth_user {
+            if auth_user.is_empty() {
+                return Err(("auth_user", Problem::Empty));
+            }
+        }
+        if !EXPIRES_RANGE.contains(&self.expires) {
+            let (min, max) = (*EXPIRES_RANGE.start(), *EXPIRES_RANGE.end());
+            return Err(("expires", Problem::OutOfRange { min, max }));
+        }
+        Ok(())
+    }
+}
+
+/// `host[:port]`, with an IPv6 address in `[ ]` (RFC 3261 §25.1 `hostport`).
+fn check_server(text: &str) -> Result<(), Problem> {
+    if text.is_empty() {
+        return Err(Problem::Empty);
+    }
+    Host::parse_with_port(text).map(drop).map_err(Problem::BadServer)
+}
+
+/// Characters a SIP URI user part carries unescaped (RFC 3261 §25.1 `user`).
+fn check_user(user: &str) -> Result<(), Problem> {
+    if user.is_empty() {
+        return Err(Problem::Empty);
+    }
+    let ok = user.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::BadUser)
+    }
+}
+
+#[cfg(test)]
+mod tests;

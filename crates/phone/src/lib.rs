@@ -1,0 +1,9 @@
+//! The Hardphone device, sans-IO: the configuration model today; accounts, calls, the
+//! keys/hook/display state machine next. Nothing here does I/O: the binary reads files and
+//! sockets and hands this crate text and events.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+
+pub use config::{Account, Config, ConfigError, Problem, SipSettings, Transport};
