@@ -25,6 +25,12 @@ pub enum Error {
     /// A digest challenge or credential is unusable (peer fault).
     #[error(transparent)]
     Digest(#[from] DigestError),
+    /// A transaction could not do what was asked (RFC 3261 §17).
+    #[error(transparent)]
+    Transaction(#[from] crate::transaction::TransactionError),
+    /// A SIP server could not be located (RFC 3263).
+    #[error(transparent)]
+    Locate(#[from] crate::locate::LocateError),
     /// Our own code asked for something invalid (API misuse).
     #[error(transparent)]
     Build(#[from] BuildError),
