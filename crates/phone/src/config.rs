@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 use sip::uri::{Host, UriError};
+pub use sip::Transport;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -45,17 +46,14 @@ impl Default for SipSettings {
     }
 }
 
-/// How an account reaches its server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// UDP (RFC 3261 §18), the default.
-    #[default]
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS over TCP (the server is verified against its certificate).
-    Tls,
+/// Reads `transport = "udp" | "tcp" | "tls"` (any case) into the one transport type of `sip`.
+fn transport<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Transport, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Transport::from_param(&text).ok_or_else(|| serde::de::Error::unknown_variant(&text, &["udp", "tcp", "tls"]))
+}
+
+fn udp() -> Transport {
+    Transport::Udp
 }
 
 /// A password, never shown by `Debug` or logs.
@@ -85,7 +83,7 @@ pub struct Account {
     /// The registrar: `host[:port]`; without a port, DNS SRV finds it (RFC 3263).
     pub server: String,
     /// How to reach it.
-    #[serde(default)]
+    #[serde(default = "udp", deserialize_with = "transport")]
     pub transport: Transport,
     /// The SIP user (the extension): the user part of our address of record.
     pub user: String,
