@@ -1,6 +1,7 @@
-//! The Hardphone edge as a library: the parts of the binary that touch the network, shared with
-//! the integration tests.
+//! The Hardphone edge as a library: the parts of the binary that touch the network and the disk,
+//! shared with the integration tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod state;
 pub mod transport;

@@ -5,5 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod instance;
 
 pub use config::{Account, Config, ConfigError, Problem, SipSettings, Transport};
+pub use instance::{InstanceId, InstanceIdError};

@@ -268,6 +268,19 @@ fn check_accept(request: &Request) -> Result<(), Rejection> {
     }
 }
 
+impl UasPolicy<'_> {
+    /// The 200 OK to an OPTIONS request outside a dialog (RFC 3261 §11.2): it carries what this
+    /// UA takes, in Allow, Accept and Supported, as a PBX's "qualify" probe expects. The caller
+    /// has run [`validate_request`] first.
+    pub fn options_response(&self, request: &Request, to_tag: Option<&str>) -> Response {
+        let mut response = reply(request, 200, reason_phrase(200), to_tag);
+        let _ = response.headers.push(HeaderName::Allow, allow_list(self));
+        let _ = response.headers.push(HeaderName::Accept, accept_list(self));
+        let _ = response.headers.push(HeaderName::Supported, self.supported.join(", "));
+        response
+    }
+}
+
 fn allow_list(policy: &UasPolicy<'_>) -> String {
     policy.allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
 }

@@ -87,3 +87,21 @@ fn sips_request_uri_is_served_and_tel_is_not() {
     r.uri = "tel:+15551234".into();
     assert_eq!(status(&r), Some(416));
 }
+
+#[test]
+fn options_is_answered_with_what_the_phone_takes() {
+    use sip::header::media::Accept;
+    use sip::header::tokens::{Allow, Supported};
+    let r = request("OPTIONS", "", "");
+    let policy = UasPolicy::phone();
+    assert_eq!(validate_request(&r, &policy), Ok(()));
+    let response = policy.options_response(&r, Some("q1"));
+    let Message::Response(back) = Message::parse(response.to_bytes()).unwrap() else { panic!() };
+    assert_eq!(back.status, 200);
+    let allow: Vec<String> = back.headers.typed_vec::<Allow>().unwrap().iter().map(|a| a.0.to_owned()).collect();
+    assert!(allow.iter().any(|m| m == "INVITE") && allow.iter().any(|m| m == "OPTIONS"));
+    assert!(!allow.iter().any(|m| m == "REGISTER"), "a phone is not a registrar");
+    assert!(back.headers.typed_vec::<Accept>().unwrap().iter().any(|a| a.0.is("application", "sdp")));
+    assert!(back.headers.typed_vec::<Supported>().unwrap().iter().any(|s| s.0 == "replaces"));
+    assert_eq!(back.headers.typed::<sip::header::To>().unwrap().unwrap().tag(), Some("q1"));
+}
