@@ -13,6 +13,7 @@ pub mod grammar;
 pub mod header;
 pub mod headers;
 pub mod inspect;
+pub mod keepalive;
 pub mod limits;
 pub mod locate;
 pub mod message;
