@@ -31,6 +31,9 @@ pub enum Error {
     /// A SIP server could not be located (RFC 3263).
     #[error(transparent)]
     Locate(#[from] crate::locate::LocateError),
+    /// A registration was misconfigured or fed an input that is not its own (RFC 3261 §10).
+    #[error(transparent)]
+    Registration(#[from] crate::registration::RegistrationError),
     /// Our own code asked for something invalid (API misuse).
     #[error(transparent)]
     Build(#[from] BuildError),

@@ -22,6 +22,7 @@ pub mod name;
 #[cfg(feature = "oracle")]
 pub mod oracle;
 pub mod parse;
+pub mod registration;
 pub mod reply;
 pub mod transaction;
 pub mod transport;
