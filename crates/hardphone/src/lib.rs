@@ -4,5 +4,6 @@
 #![warn(missing_docs)]
 
 pub mod dns;
+pub mod run;
 pub mod state;
 pub mod transport;

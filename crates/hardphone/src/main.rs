@@ -7,12 +7,24 @@ use clap::{Parser, Subcommand};
 
 mod lint;
 
-/// Hardphone: an open-source SIP desk phone.
+/// Hardphone: an open-source SIP desk phone. Without a command it runs the phone until SIGINT or
+/// SIGTERM, then unregisters cleanly.
 #[derive(Debug, Parser)]
 #[command(name = "hardphone", version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// The configuration file (docs/CONFIG.md); without one the phone starts with no account.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Run without a screen, driven by the network only (the terminal deskphone is not built yet,
+    /// so this is what the phone does either way for now).
+    #[arg(long)]
+    headless: bool,
+    /// Where the phone keeps its state (its instance identifier); default
+    /// `$HARDPHONE_STATE_DIR` or `~/.local/state/hardphone`.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,8 +47,38 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lint { files } => lint::run(&files, &mut std::io::stdout().lock()),
-        Command::CheckConfig { file } => check_config(&file),
+        Some(Command::Lint { files }) => lint::run(&files, &mut std::io::stdout().lock()),
+        Some(Command::CheckConfig { file }) => check_config(&file),
+        None => run_phone(cli.config.as_deref(), cli.state_dir),
+    }
+}
+
+/// Runs the phone on a single-threaded tokio runtime, logging to stderr (`RUST_LOG` filters).
+fn run_phone(config: Option<&std::path::Path>, state_dir: Option<std::path::PathBuf>) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
+    let config = match hardphone::run::load_config(config) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let state_dir = state_dir.unwrap_or_else(hardphone::run::default_state_dir);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(hardphone::run::run(config, &state_dir)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
     }
 }
 

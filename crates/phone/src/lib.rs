@@ -5,7 +5,9 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod core;
 pub mod instance;
 
+pub use crate::core::{AccountInfo, Core, CoreError, Output};
 pub use config::{Account, Config, ConfigError, Problem, SipSettings, Transport};
 pub use instance::{InstanceId, InstanceIdError};

@@ -90,6 +90,19 @@ impl Destination {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowId(u64);
 
+impl FlowId {
+    /// The flow's number, for cores that name flows by number.
+    pub fn number(self) -> u64 {
+        self.0
+    }
+
+    /// The flow numbered `number` (from [`FlowId::number`]); a number no flow has gives
+    /// [`TransportError::UnknownFlow`] when used.
+    pub fn from_number(number: u64) -> FlowId {
+        FlowId(number)
+    }
+}
+
 impl fmt::Display for FlowId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "flow #{}", self.0)

@@ -1,0 +1,184 @@
+//! The phone loop: the edge around `phone::Core`. It owns the sockets, the DNS resolver, the clock
+//! and the signals; the core decides everything else. One task, one thread (tokio current_thread).
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use phone::core::{Core, Output};
+use phone::Config;
+use rand_core::{OsRng, RngCore};
+use sip::locate::{LocatePrefs, Locator, Target};
+use tokio::signal::unix::{signal, SignalKind};
+use tracing::{error, info, warn};
+
+use crate::dns::Dns;
+use crate::state::load_or_create_instance;
+use crate::transport::{Destination, FlowId, TlsSettings, TransportEvent, Transports};
+
+/// How long a failed DNS lookup of an account's server waits before the next try.
+const DNS_RETRY: Duration = Duration::from_secs(30);
+
+/// Where the phone keeps its state when not told: `$HARDPHONE_STATE_DIR`, else
+/// `$HOME/.local/state/hardphone`, else `./hardphone-state`.
+pub fn default_state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HARDPHONE_STATE_DIR") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Path::new(&home).join(".local/state/hardphone"),
+        None => PathBuf::from("hardphone-state"),
+    }
+}
+
+/// Reads the configuration: `Err` with the file, the key and what is wrong.
+pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
+    let Some(file) = file else { return Ok(Config::default()) };
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    Config::from_toml(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Runs the phone until SIGINT or SIGTERM, then unregisters and returns. `Err` for what stops
+/// the phone from starting at all (the message names what failed).
+pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
+    let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
+    let mut transports = Transports::bind(config.sip.listen, TlsSettings::default())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.sip.listen))?;
+    info!(listen = %transports.local_addr(), %instance, "phone started");
+    let mut core = Core::new(&config, instance, OsRng.next_u64());
+    let dns = Dns::from_system().map_err(|e| e.to_string())?;
+    let mut pending: Vec<(Instant, usize)> = core.accounts().iter().map(|a| (Instant::now(), a.index)).collect();
+    if pending.is_empty() {
+        warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)");
+    }
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut stopping = false;
+    loop {
+        start_due_accounts(&mut core, &dns, &transports, &mut pending).await;
+        if drain(&mut core, &mut transports).await {
+            return Ok(());
+        }
+        let next = [core.poll_timeout(), pending.iter().map(|(at, _)| *at).min()].into_iter().flatten().min();
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(next.unwrap_or_else(far_future)));
+        tokio::select! {
+            event = transports.next_event() => handle_event(&mut core, event),
+            _ = sleep => core.handle_timeout(Instant::now()),
+            _ = interrupt.recv() => stopping = stop(&mut core, stopping)?,
+            _ = terminate.recv() => stopping = stop(&mut core, stopping)?,
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(3600)
+}
+
+/// The first signal unregisters; a second one while unregistering exits at once.
+fn stop(core: &mut Core, stopping: bool) -> Result<bool, String> {
+    if stopping {
+        return Err("stopped again while unregistering: exiting without waiting".into());
+    }
+    info!("stopping: unregistering every account");
+    core.stop(Instant::now());
+    Ok(true)
+}
+
+/// Locates the servers of the accounts whose time has come and starts them; a failed lookup is
+/// tried again after [`DNS_RETRY`].
+async fn start_due_accounts(core: &mut Core, dns: &Dns, transports: &Transports, pending: &mut Vec<(Instant, usize)>) {
+    let now = Instant::now();
+    let due: Vec<usize> = pending.iter().filter(|(at, _)| *at <= now).map(|(_, i)| *i).collect();
+    pending.retain(|(at, _)| *at > now);
+    for index in due {
+        let Some(account) = core.accounts().into_iter().find(|a| a.index == index) else { continue };
+        let prefs = LocatePrefs { transport: Some(account.transport), ..LocatePrefs::default() };
+        let located = match Locator::new(&account.server, prefs) {
+            Ok(locator) => dns.locate(locator, &mut OsRng).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match located.map(|targets| targets.current().cloned()) {
+            Ok(Some(target)) => {
+                let local = local_address(&target, transports.local_addr());
+                info!(account = %account.label, server = %target.addr, transport = %target.transport, %local, "server located");
+                core.start_account(Instant::now(), index, target, local);
+            }
+            Ok(None) | Err(_) => {
+                error!(account = %account.label, server = %account.server, "cannot locate the server; trying again in 30 s");
+                pending.push((Instant::now() + DNS_RETRY, index));
+            }
+        }
+    }
+}
+
+/// The address the server sees us at: the listening address, or, when listening on every
+/// interface, the local address the system routes to `target` from, with the listening port.
+fn local_address(target: &Target, listening: SocketAddr) -> SocketAddr {
+    if !listening.ip().is_unspecified() {
+        return listening;
+    }
+    let any: IpAddr = if target.addr.is_ipv4() { [0, 0, 0, 0].into() } else { [0u16; 8].into() };
+    let routed = UdpSocket::bind((any, 0)).and_then(|s| s.connect(target.addr).and_then(|_| s.local_addr()));
+    match routed {
+        Ok(addr) => SocketAddr::new(addr.ip(), listening.port()),
+        Err(_) => listening,
+    }
+}
+
+/// Sends what the core wants sent and logs its news; true once the core has stopped.
+async fn drain(core: &mut Core, transports: &mut Transports) -> bool {
+    while let Some(output) = core.poll_output() {
+        match output {
+            Output::Transmit { to, transport, server_name, flow, bytes } => {
+                send(transports, to, transport, server_name, flow, bytes).await;
+            }
+            Output::AccountState { label, state, .. } => info!(account = %label, state = %state, "registration"),
+            Output::Stopped => {
+                info!("stopped");
+                return true;
+            }
+        }
+    }
+    false
+}
+
+async fn send(
+    transports: &mut Transports,
+    to: SocketAddr,
+    transport: sip::Transport,
+    server_name: Option<String>,
+    flow: Option<u64>,
+    bytes: Bytes,
+) {
+    let result = match flow {
+        Some(number) => transports.send_on(FlowId::from_number(number), bytes).await,
+        None => transports.send(Destination { addr: to, transport, server_name }, bytes).await.map(drop),
+    };
+    if let Err(error) = result {
+        warn!(%to, %transport, %error, "send failed");
+    }
+}
+
+/// Hands one transport event to the core.
+fn handle_event(core: &mut Core, event: TransportEvent) {
+    let now = Instant::now();
+    match event {
+        TransportEvent::Datagram { from, bytes, .. } => match sip::Message::parse(bytes) {
+            Ok(message) => core.handle_message(now, sip::Transport::Udp, from, None, message),
+            Err(error) => tracing::debug!(%from, %error, "datagram dropped"),
+        },
+        TransportEvent::Frame { flow, transport, from, frame } => match frame {
+            sip::Frame::Message(message) => core.handle_message(now, transport, from, Some(flow.number()), message),
+            sip::Frame::Ping => core.handle_ping(now, flow.number()),
+            sip::Frame::Pong => core.handle_pong(now, flow.number()),
+            sip::Frame::Invalid(error) => tracing::debug!(%from, %error, "invalid frame dropped"),
+        },
+        TransportEvent::FlowClosed { flow, remote, reason, .. } => {
+            info!(%remote, %reason, "connection closed");
+            core.handle_flow_closed(now, flow.number());
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,436 @@
+//! The phone's SIP core against a fake registrar, on a virtual clock (`t0 + Duration`, never a
+//! sleep) with a seeded RNG: registration with digest, answers to OPTIONS, INVITE and malformed
+//! requests, keep-alives, stopping, several accounts, TCP flows.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use phone::core::{Core, Output, STOP_TIMEOUT};
+use phone::{Config, InstanceId};
+use sip::digest;
+use sip::header::{Authorization, Contact, Expires};
+use sip::locate::Target;
+use sip::name::HeaderName;
+use sip::registration::RegistrationState;
+use sip::{reason_phrase, reply, Message, Method, Request, Response, Transport};
+
+const INSTANCE: &str = "urn:uuid:11111111-2222-4333-8444-555555555555";
+const LOCAL: &str = "192.0.2.10:5060";
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn addr(text: &str) -> SocketAddr {
+    text.parse().unwrap()
+}
+
+/// A registrar answering REGISTER statelessly: 401 with a challenge, then 200 once the digest
+/// checks against its password.
+struct Registrar {
+    addr: SocketAddr,
+    password: String,
+    online: bool,
+    /// REGISTERs received: (time, request).
+    registers: Vec<(Instant, Request)>,
+    /// Bindings: Contact URI → expiry in seconds.
+    bindings: BTreeMap<String, u32>,
+}
+
+impl Registrar {
+    fn new(address: &str, password: &str) -> Registrar {
+        Registrar {
+            addr: addr(address),
+            password: password.into(),
+            online: true,
+            registers: Vec::new(),
+            bindings: BTreeMap::new(),
+        }
+    }
+
+    fn answer(&mut self, now: Instant, request: &Request) -> Option<Response> {
+        self.registers.push((now, request.clone()));
+        if !self.online {
+            return None;
+        }
+        let auth = request.headers.typed::<Authorization>().ok().flatten();
+        let valid = auth.as_ref().is_some_and(|a| digest::verify(a, &self.password, "REGISTER", b""));
+        if !valid {
+            let mut response = reply(request, 401, reason_phrase(401), Some("reg1"));
+            let challenge = "Digest realm=\"test\", nonce=\"n-1\", qop=\"auth\", algorithm=MD5";
+            response.headers.push(HeaderName::WwwAuthenticate, challenge).unwrap();
+            return Some(response);
+        }
+        let header = request.headers.typed::<Expires>().ok().flatten().map(|e| e.0);
+        let mut response = reply(request, 200, "OK", Some("reg1"));
+        for contact in request.headers.typed_all::<Contact>().filter_map(Result::ok) {
+            let Some(addr) = contact.addr() else { continue };
+            let expires = contact.expires().or(header).unwrap_or(3600);
+            if expires == 0 {
+                self.bindings.remove(addr.uri_text);
+            } else {
+                self.bindings.insert(addr.uri_text.to_owned(), expires);
+            }
+        }
+        for (uri, expires) in &self.bindings {
+            let value = format!("<{uri}>;+sip.instance=\"<{INSTANCE}>\";reg-id=1;expires={expires}");
+            response.headers.push(HeaderName::Contact, value).unwrap();
+        }
+        Some(response)
+    }
+}
+
+/// One Transmit: (time, to, transport, flow, bytes).
+type Sent = (Instant, SocketAddr, Transport, Option<u64>, Vec<u8>);
+
+/// The core, its registrars and everything it sent, driven on a virtual clock.
+struct Harness {
+    t0: Instant,
+    now: Instant,
+    core: Core,
+    registrars: Vec<Registrar>,
+    /// Every Transmit: (time, to, transport, flow, bytes).
+    sent: Vec<Sent>,
+    /// Every account state: (time, index, state).
+    states: Vec<(Instant, usize, RegistrationState)>,
+    stopped_at: Option<Instant>,
+    /// The flow id the registrar answers on, for TCP tests.
+    flow: Option<u64>,
+}
+
+impl Harness {
+    fn new(toml: &str, registrars: Vec<Registrar>) -> Harness {
+        let config = Config::from_toml(toml).unwrap();
+        let core = Core::new(&config, InstanceId::parse(INSTANCE).unwrap(), 42);
+        let t0 = Instant::now();
+        Harness { t0, now: t0, core, registrars, sent: Vec::new(), states: Vec::new(), stopped_at: None, flow: None }
+    }
+
+    fn start(&mut self, index: usize, registrar: usize, transport: Transport) {
+        let target = Target { addr: self.registrars[registrar].addr, transport, host: "pbx.example.com".into() };
+        self.core.try_start_account(self.now, index, target, addr(LOCAL)).unwrap();
+        self.drive();
+    }
+
+    /// Drains the core, lets the registrars answer, until quiet.
+    fn drive(&mut self) {
+        loop {
+            let mut replies = Vec::new();
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::Transmit { to, transport, flow, bytes, .. } => {
+                        self.sent.push((self.now, to, transport, flow, bytes.to_vec()));
+                        let Some(registrar) = self.registrars.iter_mut().find(|r| r.addr == to) else { continue };
+                        if let Ok(Message::Request(request)) = Message::parse(bytes) {
+                            if request.method == Method::Register {
+                                if let Some(response) = registrar.answer(self.now, &request) {
+                                    replies.push((to, transport, response));
+                                }
+                            }
+                        }
+                    }
+                    Output::AccountState { index, state, .. } => self.states.push((self.now, index, state)),
+                    Output::Stopped => {
+                        assert!(self.stopped_at.is_none(), "Stopped comes once");
+                        self.stopped_at = Some(self.now);
+                    }
+                }
+            }
+            if replies.is_empty() {
+                return;
+            }
+            for (from, transport, response) in replies {
+                let flow = if transport.is_reliable() { self.flow } else { None };
+                self.core.handle_message(self.now, transport, from, flow, Message::Response(response));
+            }
+        }
+    }
+
+    /// Runs every timer due up to `self.now + span`.
+    fn run_for(&mut self, span: Duration) {
+        let end = self.now + span;
+        while let Some(at) = self.core.poll_timeout().filter(|at| *at <= end) {
+            self.now = self.now.max(at);
+            self.core.handle_timeout(self.now);
+            self.drive();
+        }
+        self.now = end;
+    }
+
+    /// `request` arrives from the first registrar over UDP; returns what the core sent back.
+    fn deliver(&mut self, text: &str) -> Vec<Response> {
+        let before = self.sent.len();
+        let message = Message::parse(text.as_bytes().to_vec()).unwrap();
+        let from = self.registrars[0].addr;
+        self.core.handle_message(self.now, Transport::Udp, from, None, message);
+        self.drive();
+        self.sent[before..]
+            .iter()
+            .filter(|(_, to, ..)| *to == from)
+            .filter_map(|(.., bytes)| match Message::parse(bytes.clone()) {
+                Ok(Message::Response(response)) => Some(response),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn registered(&self, index: usize) -> bool {
+        let last = self.states.iter().rev().find(|(_, i, _)| *i == index);
+        matches!(last, Some((_, _, RegistrationState::Registered { .. })))
+    }
+
+    /// The times of the CRLF CRLF pings sent.
+    fn pings(&self) -> Vec<Instant> {
+        self.sent.iter().filter(|(.., bytes)| bytes.as_slice() == b"\r\n\r\n").map(|(at, ..)| *at).collect()
+    }
+}
+
+const ONE_ACCOUNT: &str = r#"
+[sip]
+keepalive_secs = 25
+user_agent = "Hardphone/test"
+
+[[accounts]]
+label = "office"
+server = "pbx.example.com"
+user = "1001"
+password = "s3cret-pw"
+"#;
+
+fn registered_harness() -> Harness {
+    let mut h = Harness::new(ONE_ACCOUNT, vec![Registrar::new("192.0.2.1:5060", "s3cret-pw")]);
+    h.start(0, 0, Transport::Udp);
+    assert!(h.registered(0), "states: {:?}", h.states);
+    h
+}
+
+fn request(method: &str, extra: &str) -> String {
+    format!(
+        "{method} sip:1001@192.0.2.10:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-{method}-1\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:pbx@pbx.example.com>;tag=pbx1\r\n\
+         To: <sip:1001@pbx.example.com>\r\n\
+         {extra}\
+         CSeq: 1 {method}\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+#[test]
+fn an_account_registers_with_digest() {
+    let h = registered_harness();
+    let states: Vec<String> = h.states.iter().map(|(_, _, s)| s.to_string()).collect();
+    assert_eq!(states[0], "registering");
+    assert!(states.last().unwrap().starts_with("registered, contact <sip:1001@192.0.2.10:5060>"), "{states:?}");
+    let registers = &h.registrars[0].registers;
+    assert_eq!(registers.len(), 2, "REGISTER, then REGISTER with credentials");
+    let first = &registers[0].1;
+    assert_eq!(&*first.uri, "sip:pbx.example.com");
+    assert_eq!(first.headers.get(&HeaderName::UserAgent), Some("Hardphone/test"));
+    assert!(first.headers.get(&HeaderName::To).unwrap().contains("sip:1001@pbx.example.com"));
+    let auth = registers[1].1.headers.typed::<Authorization>().unwrap().unwrap();
+    assert!(digest::verify(&auth, "s3cret-pw", "REGISTER", b""));
+    assert_eq!(h.core.accounts()[0].label, "office");
+}
+
+#[test]
+fn options_from_the_registrar_gets_200_with_allow() {
+    let mut h = registered_harness();
+    let responses = h.deliver(&request("OPTIONS", "Call-ID: opt-1@pbx\r\n"));
+    assert_eq!(responses.len(), 1);
+    let response = &responses[0];
+    assert_eq!(response.status, 200);
+    assert!(response.headers.get(&HeaderName::Allow).unwrap().contains("INVITE"));
+    assert!(response.headers.get(&HeaderName::To).unwrap().contains(";tag="));
+    assert_eq!(response.headers.get(&HeaderName::CallId), Some("opt-1@pbx"));
+    // A retransmission is absorbed by the server transaction: the same response again.
+    let again = h.deliver(&request("OPTIONS", "Call-ID: opt-1@pbx\r\n"));
+    assert_eq!(again, responses);
+}
+
+#[test]
+fn an_invite_gets_480_and_a_bye_481() {
+    let mut h = registered_harness();
+    let responses = h.deliver(&request("INVITE", "Call-ID: inv-1@pbx\r\nContact: <sip:pbx@192.0.2.1>\r\n"));
+    assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [480]);
+    let responses = h.deliver(&request("BYE", "Call-ID: bye-1@pbx\r\n"));
+    assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [481]);
+    let responses = h.deliver(&request("CANCEL", "Call-ID: can-1@pbx\r\n"));
+    assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [481]);
+}
+
+#[test]
+fn malformed_requests_get_400() {
+    let mut h = registered_harness();
+    // No Call-ID: the transaction layer takes it, validation refuses it.
+    let responses = h.deliver(&request("OPTIONS", ""));
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].status, 400);
+    assert!(responses[0].reason.to_ascii_lowercase().contains("call-id"), "{}", responses[0].reason);
+    // A malformed CSeq: the transaction layer cannot take it, the 400 goes statelessly.
+    let text = request("OPTIONS", "Call-ID: bad-cseq@pbx\r\n").replace("CSeq: 1 OPTIONS", "CSeq: one OPTIONS");
+    let responses = h.deliver(&text);
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].status, 400);
+}
+
+#[test]
+fn udp_keepalives_go_every_20_to_25_seconds() {
+    let mut h = registered_harness();
+    let start = h.now;
+    h.run_for(secs(600));
+    let pings: Vec<Instant> = h.pings().into_iter().filter(|at| *at >= start).collect();
+    assert!(pings.len() >= 24, "{} pings in 10 min", pings.len());
+    let mut previous = h.t0;
+    for at in pings {
+        let gap = at - previous;
+        assert!(gap >= secs(20) && gap <= secs(25), "gap {gap:?}");
+        previous = at;
+    }
+    let ping = h.sent.iter().find(|(.., bytes)| bytes.as_slice() == b"\r\n\r\n").unwrap();
+    assert_eq!((ping.1, ping.2, ping.3), (addr("192.0.2.1:5060"), Transport::Udp, None));
+    assert!(h.registered(0), "refreshed across 10 minutes");
+}
+
+#[test]
+fn stop_unregisters_and_ends_in_stopped() {
+    let mut h = registered_harness();
+    h.run_for(secs(30));
+    h.core.stop(h.now);
+    h.drive();
+    let last = &h.registrars[0].registers.last().unwrap().1;
+    assert_eq!(last.headers.get(&HeaderName::Expires), Some("0"));
+    assert!(h.registrars[0].bindings.is_empty(), "the binding is removed");
+    assert_eq!(h.states.last().unwrap().2, RegistrationState::Unregistered);
+    assert_eq!(h.stopped_at, Some(h.now));
+    // No more pings after stopping.
+    let pings_before = h.pings().len();
+    h.run_for(secs(120));
+    assert_eq!(h.pings().len(), pings_before);
+}
+
+#[test]
+fn stop_with_a_silent_registrar_still_ends_within_10_seconds() {
+    let mut h = registered_harness();
+    h.registrars[0].online = false;
+    let stop_at = h.now;
+    h.core.stop(stop_at);
+    h.drive();
+    assert_eq!(h.stopped_at, None);
+    h.run_for(secs(60));
+    let stopped = h.stopped_at.expect("Stopped comes");
+    assert!(stopped - stop_at <= STOP_TIMEOUT, "{:?}", stopped - stop_at);
+    assert!(h.registrars[0].registers.len() > 3, "the unregister was sent and retransmitted");
+}
+
+#[test]
+fn stop_before_any_account_started_is_immediate() {
+    let mut h = Harness::new(ONE_ACCOUNT, vec![]);
+    h.core.stop(h.now);
+    h.drive();
+    assert_eq!(h.stopped_at, Some(h.t0));
+}
+
+const THREE_ACCOUNTS: &str = r#"
+[[accounts]]
+label = "office"
+server = "pbx.example.com"
+user = "1001"
+password = "office-pw"
+
+[[accounts]]
+label = "old"
+server = "old.example.com"
+user = "9"
+enabled = false
+
+[[accounts]]
+label = "home"
+server = "sip.example.net:5070"
+user = "2002"
+auth_user = "home-2002"
+password = "home-pw"
+display_name = "Home Line"
+"#;
+
+#[test]
+fn two_accounts_register_independently() {
+    let registrars =
+        vec![Registrar::new("192.0.2.1:5060", "office-pw"), Registrar::new("198.51.100.7:5070", "home-pw")];
+    let mut h = Harness::new(THREE_ACCOUNTS, registrars);
+    let infos = h.core.accounts();
+    assert_eq!(infos.iter().map(|a| (a.index, a.label.as_str())).collect::<Vec<_>>(), [(0, "office"), (2, "home")]);
+    assert!(h.core.try_start_account(h.now, 1, target("192.0.2.9:5060"), addr(LOCAL)).is_err(), "disabled");
+    h.registrars[1].online = false;
+    h.start(0, 0, Transport::Udp);
+    h.start(2, 1, Transport::Udp);
+    assert!(h.registered(0));
+    assert!(!h.registered(2));
+    h.registrars[1].online = true;
+    h.run_for(secs(400));
+    assert!(h.registered(0) && h.registered(2), "{:?}", h.states);
+    let home = &h.registrars[1].registers.last().unwrap().1;
+    assert_eq!(&*home.uri, "sip:sip.example.net:5070");
+    assert!(home.headers.get(&HeaderName::To).unwrap().contains("sip:2002@sip.example.net>"));
+    assert!(home.headers.get(&HeaderName::From).unwrap().starts_with("\"Home Line\""));
+    assert!(home.headers.get(&HeaderName::Authorization).unwrap().contains("username=\"home-2002\""));
+    h.core.stop(h.now);
+    h.drive();
+    assert!(h.stopped_at.is_some());
+    let unregistered: Vec<usize> =
+        h.states.iter().filter(|(_, _, s)| *s == RegistrationState::Unregistered).map(|(_, i, _)| *i).collect();
+    assert_eq!(unregistered, [0, 2]);
+}
+
+fn target(address: &str) -> Target {
+    Target { addr: addr(address), transport: Transport::Udp, host: "pbx.example.com".into() }
+}
+
+#[test]
+fn debug_never_shows_the_password() {
+    let h = registered_harness();
+    let text = format!("{:?}", h.core);
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(text.contains("office"));
+}
+
+#[test]
+fn tcp_flows_carry_pongs_and_a_closed_flow_re_registers() {
+    let mut h = Harness::new(ONE_ACCOUNT, vec![Registrar::new("192.0.2.1:5060", "s3cret-pw")]);
+    h.flow = Some(7);
+    h.start(0, 0, Transport::Tcp);
+    assert!(h.registered(0));
+    let first = &h.registrars[0].registers[0].1;
+    assert_eq!(&*first.uri, "sip:pbx.example.com;transport=tcp");
+    // The registrar pings us: a CRLF pong on the same flow.
+    h.core.handle_ping(h.now, 7);
+    h.drive();
+    let pong = h.sent.last().unwrap();
+    assert_eq!(
+        (pong.1, pong.2, pong.3, pong.4.as_slice()),
+        (addr("192.0.2.1:5060"), Transport::Tcp, Some(7), &b"\r\n"[..])
+    );
+    // Our pings go on flow 7; pongs keep it alive.
+    for _ in 0..5 {
+        let pings = h.pings().len();
+        while h.pings().len() == pings {
+            h.run_for(secs(1));
+        }
+        assert_eq!(h.sent.last().unwrap().3, Some(7));
+        h.core.handle_pong(h.now, 7);
+    }
+    assert!(h.registered(0));
+    // The flow closes: a new REGISTER goes out at once.
+    let registers = h.registrars[0].registers.len();
+    h.flow = Some(8);
+    h.core.handle_flow_closed(h.now, 7);
+    h.drive();
+    assert!(h.registrars[0].registers.len() > registers);
+    assert!(h.registered(0));
+    // Without pongs the flow is declared failed 10 s after a ping, and the phone re-registers.
+    let registers = h.registrars[0].registers.len();
+    h.run_for(secs(40));
+    assert!(h.registrars[0].registers.len() > registers, "no pong: register again");
+}
