@@ -132,7 +132,7 @@ async fn drain(core: &mut Core, transports: &mut Transports) -> bool {
     while let Some(output) = core.poll_output() {
         match output {
             Output::Transmit { to, transport, server_name, flow, bytes } => {
-                send(transports, to, transport, server_name, flow, bytes).await;
+                send(core, transports, to, transport, server_name, flow, bytes).await;
             }
             Output::AccountState { label, state, .. } => info!(account = %label, state = %state, "registration"),
             Output::Stopped => {
@@ -145,6 +145,7 @@ async fn drain(core: &mut Core, transports: &mut Transports) -> bool {
 }
 
 async fn send(
+    core: &mut Core,
     transports: &mut Transports,
     to: SocketAddr,
     transport: sip::Transport,
@@ -158,6 +159,7 @@ async fn send(
     };
     if let Err(error) = result {
         warn!(%to, %transport, %error, "send failed");
+        core.handle_send_failure(Instant::now(), to, transport);
     }
 }
 

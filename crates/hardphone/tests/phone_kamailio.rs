@@ -100,6 +100,19 @@ fn the_phone_registers_over_tcp_and_unregisters_on_sigterm() {
 }
 
 #[test]
+fn after_a_registrar_restart_the_phone_registers_again_over_tcp() {
+    let mut kamailio = start_kamailio();
+    let _phone = start_phone(&kamailio, "tcp");
+    let bound = |t: &str| t.contains(&format!("sip:{USER}@127.0.0.1"));
+    wait_for(&kamailio, "registration", bound);
+    // The restart loses every binding and closes the phone's TCP connection. The phone must
+    // notice the closed flow and register again at once: its next refresh is minutes away, so
+    // meeting wait_for's 15 s bound shows it did not wait for that.
+    kamailio.restart();
+    wait_for(&kamailio, "registration after the registrar restarted", bound);
+}
+
+#[test]
 fn a_bad_config_names_the_file_and_key_and_exits_non_zero() {
     let dir = std::env::temp_dir().join(format!("hardphone-badcfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

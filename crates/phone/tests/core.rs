@@ -12,7 +12,7 @@ use sip::digest;
 use sip::header::{Authorization, Contact, Expires};
 use sip::locate::Target;
 use sip::name::HeaderName;
-use sip::registration::RegistrationState;
+use sip::registration::{RegistrationState, RetryReason};
 use sip::{reason_phrase, reply, Message, Method, Request, Response, Transport};
 
 const INSTANCE: &str = "urn:uuid:11111111-2222-4333-8444-555555555555";
@@ -422,15 +422,43 @@ fn tcp_flows_carry_pongs_and_a_closed_flow_re_registers() {
         h.core.handle_pong(h.now, 7);
     }
     assert!(h.registered(0));
-    // The flow closes: a new REGISTER goes out at once.
+    // The flow closes: a new REGISTER goes out 1-3 s later (FLOW_RECOVERY_DELAY), not before.
     let registers = h.registrars[0].registers.len();
     h.flow = Some(8);
     h.core.handle_flow_closed(h.now, 7);
     h.drive();
+    assert_eq!(h.registrars[0].registers.len(), registers, "not at once");
+    h.run_for(secs(3));
     assert!(h.registrars[0].registers.len() > registers);
     assert!(h.registered(0));
     // Without pongs the flow is declared failed 10 s after a ping, and the phone re-registers.
     let registers = h.registrars[0].registers.len();
     h.run_for(secs(40));
     assert!(h.registrars[0].registers.len() > registers, "no pong: register again");
+}
+
+#[test]
+fn a_failed_send_fails_the_register_at_once() {
+    let config = Config::from_toml(ONE_ACCOUNT).unwrap();
+    let mut core = Core::new(&config, InstanceId::parse(INSTANCE).unwrap(), 7);
+    let t0 = Instant::now();
+    let pbx = addr("192.0.2.1:5060");
+    let target = Target { addr: pbx, transport: Transport::Tcp, host: "pbx.example.com".into() };
+    core.try_start_account(t0, 0, target, addr(LOCAL)).unwrap();
+    let sent: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+    assert!(sent.iter().any(|o| matches!(o, Output::Transmit { to, .. } if *to == pbx)), "{sent:?}");
+    // A failure towards another place, or over another transport, is not this account's.
+    core.handle_send_failure(t0, addr("192.0.2.99:5060"), Transport::Tcp);
+    core.handle_send_failure(t0, pbx, Transport::Udp);
+    assert!(std::iter::from_fn(|| core.poll_output()).next().is_none());
+    // The refused connect fails the REGISTER now, not after Timer F (32 s).
+    core.handle_send_failure(t0 + Duration::from_millis(5), pbx, Transport::Tcp);
+    let news: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+    let retrying = news.iter().any(|o| {
+        matches!(
+            o,
+            Output::AccountState { state: RegistrationState::Retrying { reason: RetryReason::TransportError, .. }, .. }
+        )
+    });
+    assert!(retrying, "{news:?}");
 }

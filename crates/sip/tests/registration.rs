@@ -519,7 +519,7 @@ mod registration {
     }
 
     #[test]
-    fn network_change_and_flow_failure_reregister_at_once() {
+    fn network_change_reregisters_at_once_and_flow_failure_after_a_short_wait() {
         let t0 = Instant::now();
         let (mut phone, sent, _) = Phone::started(t0);
         phone.answer(t0, ok_echo(&sent[0], 600, &[]));
@@ -534,12 +534,22 @@ mod registration {
         let (_, states) = phone.answer(t0 + secs(50), ok_echo(&sent[0], 600, &[]));
         assert!(matches!(last_state(&states), RegistrationState::Registered { .. }));
 
+        // A dead flow: re-register after 1-3 s (FLOW_RECOVERY_DELAY), not at once, so that a
+        // restarting PBX is listening again and a floor of phones does not arrive in step.
         phone.reg.flow_failed(t0 + secs(100), &mut phone.rng);
         let (sent, states) = phone.drain();
+        assert!(sent.is_empty());
+        let (reason, at, failover) = retry_of(&last_state(&states));
+        assert_eq!((reason, failover), (RetryReason::TransportError, false));
+        assert!(at >= t0 + secs(101) && at <= t0 + secs(103), "{:?}", at - t0);
+        // Repeated reports while waiting change nothing.
+        phone.reg.flow_failed(t0 + secs(100), &mut phone.rng);
+        assert_eq!(phone.drain(), (vec![], vec![]));
+        let (sent, states) = phone.wake(at);
         assert_eq!((sent.len(), states), (1, vec![RegistrationState::Registering]));
         assert_eq!(contacts(&sent[0]).len(), 1, "removal already done");
         // While outstanding, and while backing off, flow failures send nothing more.
-        phone.reg.flow_failed(t0 + secs(101), &mut phone.rng);
+        phone.reg.flow_failed(t0 + secs(104), &mut phone.rng);
         assert!(phone.drain().0.is_empty());
         phone.reg.handle_failure(t0 + secs(132), Failure::TransportError, &mut phone.rng).unwrap();
         phone.drain();

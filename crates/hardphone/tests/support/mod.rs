@@ -16,6 +16,16 @@ pub struct Kamailio {
     pub port: u16,
 }
 
+impl Kamailio {
+    /// Stops Kamailio (by PID) and starts it again on the same port with the same
+    /// configuration: every binding and every connection is lost, as in a PBX restart.
+    pub fn restart(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.child = spawn(&self.dir);
+    }
+}
+
 impl Drop for Kamailio {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.child.id().to_string()).status();
@@ -95,17 +105,7 @@ pub fn start_kamailio() -> Kamailio {
     let port = free_port();
     let cfg = dir.join("kamailio.cfg");
     std::fs::write(&cfg, config(&dir, port)).expect("write config");
-    let log = std::fs::File::create(dir.join("kamailio.log")).expect("log file");
-    let child = Command::new(binary)
-        .args(["-DD", "-E", "-f"])
-        .arg(&cfg)
-        .arg("-w")
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("start kamailio");
+    let child = spawn(&dir);
     Kamailio { child, dir, port }
 }
 
@@ -118,4 +118,21 @@ pub fn location_table(kamailio: &Kamailio) -> String {
         .output()
         .expect("kamcmd");
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Starts Kamailio with the configuration in `dir`, appending to its log there.
+fn spawn(dir: &Path) -> Child {
+    let binary = Path::new("/usr/sbin/kamailio");
+    let cfg = dir.join("kamailio.cfg");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("kamailio.log")).expect("log file");
+    Command::new(binary)
+        .args(["-DD", "-E", "-f"])
+        .arg(&cfg)
+        .arg("-w")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start kamailio")
 }

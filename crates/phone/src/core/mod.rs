@@ -320,6 +320,27 @@ impl Core {
         self.pump(now);
     }
 
+    /// The edge could not send to `to` over `transport` (a refused or timed-out connect, a
+    /// failed write): the live REGISTER transactions of the accounts sending there fail with a
+    /// transport error now (RFC 3261 §17.1.4), instead of waiting for Timer F.
+    pub fn handle_send_failure(&mut self, now: Instant, to: SocketAddr, transport: Transport) {
+        let slots: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                self.slots[i].started.as_ref().is_some_and(|s| s.target.addr == to && s.target.transport == transport)
+            })
+            .collect();
+        let keys: Vec<TransactionKey> = self
+            .clients
+            .iter()
+            .filter(|(key, (owner, _))| slots.contains(owner) && self.layer.state(key).is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in keys {
+            let _ = self.layer.handle_input(now, Input::TransportError(key));
+        }
+        self.pump(now);
+    }
+
     /// Fires every timer due by `now`: transactions, registrations, keep-alives, and the
     /// [`STOP_TIMEOUT`].
     pub fn handle_timeout(&mut self, now: Instant) {

@@ -227,13 +227,19 @@ impl Registration {
     }
 
     /// The edge saw the registration flow fail (keep-alive unanswered, connection closed;
-    /// RFC 5626 §4.4): re-register at once (RFC 5626 §4.5). Ignored while a REGISTER is
-    /// outstanding or a retry is already scheduled, so that repeated reports cause no storm.
+    /// RFC 5626 §4.4): re-register on a new flow after a short random wait (RFC 5626 §4.5), see
+    /// [`super::FLOW_RECOVERY_DELAY`]. Ignored while a REGISTER is outstanding or a retry is
+    /// already scheduled, so that repeated reports cause no storm.
     pub fn flow_failed(&mut self, now: Instant, rng: &mut impl RngCore) {
         let idle = self.outstanding.is_none() && self.timers.get(RegistrationTimer::Retry).is_none();
         if self.phase == Phase::Active && idle {
+            let (low, high) = super::FLOW_RECOVERY_DELAY;
+            let span = (high - low).as_millis() as u64 + 1;
+            let at = later(now, low + Duration::from_millis(rng.next_u64() % span));
             self.timers.clear_all();
-            self.new_attempt(now, rng);
+            self.timers.set(RegistrationTimer::Retry, at);
+            self.round = Round::default();
+            self.set_state(RegistrationState::Retrying { reason: RetryReason::TransportError, at, failover: false });
         }
     }
 

@@ -26,7 +26,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::digest::ClientAuth;
 use crate::error::BuildError;
@@ -42,6 +42,12 @@ pub use backoff::{
     backoff_delay, backoff_upper_bound, long_delay, refresh_delay, retry_after_delay, BASE_TIME, MAX_EXPIRES,
     MAX_RETRY_AFTER, MAX_TIME,
 };
+
+/// The wait before re-registering on a new flow after the old one failed: a random time in this
+/// range. Long enough for a restarting PBX to be listening again and to spread a floor of phones
+/// over a few seconds; short enough that the phone rings again at once. RFC 5626 §4.5's 30–60 s
+/// backoff applies if that attempt fails too.
+pub const FLOW_RECOVERY_DELAY: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(3));
 
 /// How long a REGISTER may stay without a final response or a failure report before it is
 /// treated as timed out: twice Timer F with the default T1 (RFC 3261 §17.1.2.2).
