@@ -43,9 +43,13 @@ pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
 /// the phone from starting at all (the message names what failed).
 pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
     let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
-    let mut transports = Transports::bind(config.sip.listen, TlsSettings::default())
+    let tls = match &config.sip.tls_ca_file {
+        Some(file) => TlsSettings::with_ca_file(file),
+        None => TlsSettings::default(),
+    };
+    let mut transports = Transports::bind(config.sip.listen, tls)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.sip.listen))?;
+        .map_err(|e| format!("cannot start the SIP transports on {}: {e}", config.sip.listen))?;
     info!(listen = %transports.local_addr(), %instance, "phone started");
     let mut core = Core::new(&config, instance, OsRng.next_u64());
     let dns = Dns::from_system().map_err(|e| e.to_string())?;

@@ -124,3 +124,26 @@ fn a_bad_config_names_the_file_and_key_and_exits_non_zero() {
     assert!(stderr.contains("phone.toml: accounts[0].expires"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unreadable_tls_ca_file_stops_the_phone_naming_it() {
+    let dir = std::env::temp_dir().join(format!("hardphone-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("phone.toml");
+    std::fs::write(
+        &file,
+        format!("[sip]\nlisten = \"127.0.0.1:{}\"\ntls_ca_file = \"/nonexistent/pbx-ca.pem\"\n", free_port()),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_hardphone"))
+        .arg("--config")
+        .arg(&file)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("/nonexistent/pbx-ca.pem"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

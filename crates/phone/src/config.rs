@@ -34,6 +34,9 @@ pub struct SipSettings {
     pub keepalive_secs: u32,
     /// The User-Agent header; empty for none.
     pub user_agent: String,
+    /// A PEM file of CA certificates trusted for TLS servers, besides the system's roots (a PBX
+    /// with a private CA).
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SipSettings {
@@ -42,6 +45,7 @@ impl Default for SipSettings {
             listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             keepalive_secs: 25,
             user_agent: format!("Hardphone/{}", env!("CARGO_PKG_VERSION")),
+            tls_ca_file: None,
         }
     }
 }

@@ -104,3 +104,10 @@ fn servers_with_ports_and_ipv6_are_accepted() {
         assert!(Config::from_toml(&text).is_ok(), "{server}");
     }
 }
+
+#[test]
+fn a_tls_ca_file_is_read() {
+    let config = Config::from_toml("[sip]\ntls_ca_file = \"/etc/hardphone/pbx-ca.pem\"\n").unwrap();
+    assert_eq!(config.sip.tls_ca_file.as_deref(), Some(std::path::Path::new("/etc/hardphone/pbx-ca.pem")));
+    assert_eq!(Config::default().sip.tls_ca_file, None);
+}
