@@ -36,6 +36,8 @@ struct Registrar {
     registers: Vec<(Instant, Request)>,
     /// Bindings: Contact URI → expiry in seconds.
     bindings: BTreeMap<String, u32>,
+    /// The Flow-Timer its 200s carry (RFC 5626 §4.4.1), if any.
+    flow_timer: Option<u32>,
 }
 
 impl Registrar {
@@ -46,6 +48,7 @@ impl Registrar {
             online: true,
             registers: Vec::new(),
             bindings: BTreeMap::new(),
+            flow_timer: None,
         }
     }
 
@@ -72,6 +75,9 @@ impl Registrar {
             } else {
                 self.bindings.insert(addr.uri_text.to_owned(), expires);
             }
+        }
+        if let Some(seconds) = self.flow_timer {
+            response.headers.push(HeaderName::from_bytes("Flow-Timer"), seconds.to_string()).unwrap();
         }
         for (uri, expires) in &self.bindings {
             let value = format!("<{uri}>;+sip.instance=\"<{INSTANCE}>\";reg-id=1;expires={expires}");
@@ -461,4 +467,31 @@ fn a_failed_send_fails_the_register_at_once() {
         )
     });
     assert!(retrying, "{news:?}");
+}
+
+#[test]
+fn the_registrars_flow_timer_sets_the_keepalive_interval() {
+    let mut registrar = Registrar::new("192.0.2.1:5060", "s3cret-pw");
+    registrar.flow_timer = Some(10);
+    let mut h = Harness::new(ONE_ACCOUNT, vec![registrar]);
+    h.start(0, 0, Transport::Udp);
+    assert!(h.registered(0));
+    let start = h.now;
+    h.run_for(secs(120));
+    let pings: Vec<Instant> = h.pings().into_iter().filter(|t| *t > start).collect();
+    let gaps: Vec<Duration> = pings.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(!gaps.is_empty() && gaps.iter().all(|g| *g >= secs(8) && *g <= secs(10)), "{gaps:?}");
+}
+
+#[test]
+fn a_long_flow_timer_never_stretches_keepalives_past_the_configured_interval() {
+    let mut registrar = Registrar::new("192.0.2.1:5060", "s3cret-pw");
+    registrar.flow_timer = Some(120);
+    let mut h = Harness::new(ONE_ACCOUNT, vec![registrar]);
+    h.start(0, 0, Transport::Udp);
+    let start = h.now;
+    h.run_for(secs(300));
+    let pings: Vec<Instant> = h.pings().into_iter().filter(|t| *t > start).collect();
+    let gaps: Vec<Duration> = pings.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|g| *g <= secs(25)), "the configured 25 s still bounds: {gaps:?}");
 }

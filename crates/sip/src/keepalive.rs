@@ -55,10 +55,15 @@ impl KeepAlive {
     }
 
     /// Takes the registrar's Flow-Timer (RFC 5626 §4.4: keep-alives at least that often) or a new
-    /// configured interval, and reschedules the next ping within it.
+    /// configured interval. The next ping moves earlier if the new bound asks for it, never later:
+    /// being told the same bound again (on every refresh) must not stretch the gap between pings.
     pub fn set_upper_bound(&mut self, now: Instant, upper: Duration, rng: &mut impl RngCore) {
         self.upper = upper.max(Duration::from_secs(1));
+        let current = self.timers[Timer::Ping as usize];
         self.schedule_ping(now, rng);
+        if let (Some(current), Some(new)) = (current, self.timers[Timer::Ping as usize]) {
+            self.timers[Timer::Ping as usize] = Some(current.min(new));
+        }
     }
 
     /// A pong (a lone CRLF) arrived: the flow is alive.
@@ -162,6 +167,16 @@ mod tests {
             k.handle_pong();
         }
         assert!(now > t0 + Duration::from_secs(2000));
+    }
+
+    #[test]
+    fn the_same_bound_again_never_delays_the_next_ping() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let t0 = Instant::now();
+        let mut k = KeepAlive::new(t0, Transport::Udp, Duration::from_secs(25), &mut rng);
+        let due = k.poll_timeout().unwrap();
+        k.set_upper_bound(due - Duration::from_secs(1), Duration::from_secs(25), &mut rng);
+        assert_eq!(k.poll_timeout(), Some(due));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use sip::locate::Target;
 use sip::registration::{self, Failure, RegistrationError, RegistrationState};
 use sip::transaction::{self, Event, Input, TimerConfig, TransactionKey, TransactionLayer};
 use sip::uri::UriError;
-use sip::{Message, Transport};
+use sip::{HeaderName, Message, Transport};
 
 use crate::config::{Config, SipSettings};
 use crate::instance::InstanceId;
@@ -507,6 +507,12 @@ impl Core {
                 }
                 let Some(started) = self.slots[slot].started.as_mut() else { return };
                 let _ = started.registration.handle_response(now, &response, &mut self.rng);
+                if let (Some(seconds), Some(keepalive)) = (flow_timer(&response), started.keepalive.as_mut()) {
+                    // At least as often as the registrar asks, and never less often than
+                    // configured (a NAT binding must not lapse).
+                    let seconds = seconds.min(u64::from(self.settings.keepalive_secs));
+                    keepalive.set_upper_bound(now, Duration::from_secs(seconds), &mut self.rng);
+                }
             }
             Event::Timeout { key } => self.on_failure(now, &key, Failure::Timeout),
             Event::TransportError { key } => self.on_failure(now, &key, Failure::TransportError),
@@ -559,4 +565,14 @@ impl Core {
 /// The TLS server name of `target` (RFC 5922 §4), `None` for other transports.
 fn server_name(target: &Target) -> Option<String> {
     (target.transport == Transport::Tls).then(|| target.host.clone())
+}
+
+/// The Flow-Timer of a 2xx to REGISTER (RFC 5626 §4.4.1, §11.2): the registrar's longest wait
+/// between keep-alives, in seconds. Keep-alives then go every 80–100% of it.
+fn flow_timer(response: &sip::Response) -> Option<u64> {
+    if !(200..300).contains(&response.status) {
+        return None;
+    }
+    let value = response.headers.get(&HeaderName::from_bytes("Flow-Timer"))?.trim();
+    value.parse::<u64>().ok().filter(|s| (1..=86_400).contains(s))
 }
