@@ -1,0 +1,12 @@
+//! Sans-IO media for Hardphone: codecs, the jitter buffer with loss concealment, RFC 4733 DTMF
+//! and call-progress tones.
+//!
+//! Nothing here does I/O, reads a clock or draws global randomness: audio frames and packets go
+//! in with `now`, frames and packets come out. The edge runs it on its own thread.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod dtmf;
+pub mod jitter;
+pub mod tones;
