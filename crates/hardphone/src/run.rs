@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use phone::core::{Core, Output};
+use phone::core::{AccountInfo, Core, Located, Output, Routes};
 use phone::Config;
 use rand_core::{OsRng, RngCore};
 use sip::locate::{LocatePrefs, Locator, Target};
@@ -19,6 +19,10 @@ use crate::transport::{Destination, FlowId, TlsSettings, TransportEvent, Transpo
 
 /// How long a failed DNS lookup of an account's server waits before the next try.
 const DNS_RETRY: Duration = Duration::from_secs(30);
+
+/// How often the local address towards each registrar is checked (a new DHCP lease, a switch
+/// from one interface to another): a change re-registers at once (RFC 5626 §4.5).
+const NETWORK_CHECK: Duration = Duration::from_secs(5);
 
 /// Where the phone keeps its state when not told: `$HARDPHONE_STATE_DIR`, else
 /// `$HOME/.local/state/hardphone`, else `./hardphone-state`.
@@ -60,12 +64,18 @@ pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut stopping = false;
+    let mut network_check = Instant::now() + NETWORK_CHECK;
     loop {
         start_due_accounts(&mut core, &dns, &transports, &mut pending).await;
+        if Instant::now() >= network_check {
+            check_local_addresses(&mut core, transports.local_addr());
+            network_check = Instant::now() + NETWORK_CHECK;
+        }
         if drain(&mut core, &mut transports).await {
             return Ok(());
         }
-        let next = [core.poll_timeout(), pending.iter().map(|(at, _)| *at).min()].into_iter().flatten().min();
+        let timers = [core.poll_timeout(), pending.iter().map(|(at, _)| *at).min(), Some(network_check)];
+        let next = timers.into_iter().flatten().min();
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(next.unwrap_or_else(far_future)));
         tokio::select! {
             event = transports.next_event() => handle_event(&mut core, event),
@@ -98,20 +108,69 @@ async fn start_due_accounts(core: &mut Core, dns: &Dns, transports: &Transports,
     pending.retain(|(at, _)| *at > now);
     for index in due {
         let Some(account) = core.accounts().into_iter().find(|a| a.index == index) else { continue };
-        let prefs = LocatePrefs { transport: Some(account.transport), ..LocatePrefs::default() };
-        let located = match Locator::new(&account.server, prefs) {
-            Ok(locator) => dns.locate(locator, &mut OsRng).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match located.map(|targets| targets.current().cloned()) {
-            Ok(Some(target)) => {
-                let local = local_address(&target, transports.local_addr());
-                info!(account = %account.label, server = %target.addr, transport = %target.transport, %local, "server located");
-                core.start_account(Instant::now(), index, target, local);
+        let routes = locate_routes(&account, dns, transports.local_addr()).await;
+        match routes.primary.first().or(routes.backup.first()) {
+            Some(first) => {
+                let (server, transport, local) = (first.target.addr, first.target.transport, first.local);
+                let (targets, backups) = (routes.primary.len(), routes.backup.len());
+                info!(account = %account.label, %server, %transport, %local, targets, backups, "server located");
+                if let Err(error) = core.try_start_account_on(Instant::now(), index, routes) {
+                    error!(account = %account.label, %error, "cannot start the account");
+                }
             }
-            Ok(None) | Err(_) => {
+            None => {
                 error!(account = %account.label, server = %account.server, "cannot locate the server; trying again in 30 s");
                 pending.push((Instant::now() + DNS_RETRY, index));
+            }
+        }
+    }
+}
+
+/// Every place `account` can register (RFC 3263): the targets of its server, or of its
+/// outbound proxy when it has one (RFC 3261 §8.1.2), then those of its backup registrar.
+async fn locate_routes(account: &AccountInfo, dns: &Dns, listening: SocketAddr) -> Routes {
+    let primary_host = account.outbound_proxy.as_deref().unwrap_or(&account.server);
+    let backup_host = account.backup_server.as_ref().map(|backup| account.outbound_proxy.as_ref().unwrap_or(backup));
+    let primary = locate_one(primary_host, account, dns, listening).await;
+    let backup = match backup_host {
+        Some(host) => locate_one(host, account, dns, listening).await,
+        None => Vec::new(),
+    };
+    Routes { primary, backup }
+}
+
+/// The targets of one `host[:port]`, each with our local address towards it; none when the
+/// lookup fails (logged).
+async fn locate_one(host: &str, account: &AccountInfo, dns: &Dns, listening: SocketAddr) -> Vec<Located> {
+    let prefs = LocatePrefs { transport: Some(account.transport), ..LocatePrefs::default() };
+    let located = match Locator::new(host, prefs) {
+        Ok(locator) => dns.locate(locator, &mut OsRng).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match located {
+        Ok(targets) => targets
+            .as_slice()
+            .iter()
+            .map(|target| Located { target: target.clone(), local: local_address(target, listening) })
+            .collect(),
+        Err(error) => {
+            warn!(account = %account.label, %host, %error, "lookup failed");
+            Vec::new()
+        }
+    }
+}
+
+/// Re-checks our local address towards every route of every started account and tells the
+/// core about each change.
+fn check_local_addresses(core: &mut Core, listening: SocketAddr) {
+    for account in core.accounts() {
+        let Some((routes, _)) = core.routes(account.index) else { continue };
+        for (route, located) in routes.iter().enumerate() {
+            // No route at all (cable out) is not a new address: wait for one.
+            let Some(local) = routed_local(&located.target, listening) else { continue };
+            if local != located.local {
+                info!(account = %account.label, old = %located.local, new = %local, "local address changed");
+                let _ = core.handle_local_address(Instant::now(), account.index, route, local);
             }
         }
     }
@@ -120,15 +179,17 @@ async fn start_due_accounts(core: &mut Core, dns: &Dns, transports: &Transports,
 /// The address the server sees us at: the listening address, or, when listening on every
 /// interface, the local address the system routes to `target` from, with the listening port.
 fn local_address(target: &Target, listening: SocketAddr) -> SocketAddr {
+    routed_local(target, listening).unwrap_or(listening)
+}
+
+/// [`local_address`], `None` when listening on every interface and no route leads to `target`.
+fn routed_local(target: &Target, listening: SocketAddr) -> Option<SocketAddr> {
     if !listening.ip().is_unspecified() {
-        return listening;
+        return Some(listening);
     }
     let any: IpAddr = if target.addr.is_ipv4() { [0, 0, 0, 0].into() } else { [0u16; 8].into() };
     let routed = UdpSocket::bind((any, 0)).and_then(|s| s.connect(target.addr).and_then(|_| s.local_addr()));
-    match routed {
-        Ok(addr) => SocketAddr::new(addr.ip(), listening.port()),
-        Err(_) => listening,
-    }
+    routed.ok().map(|addr| SocketAddr::new(addr.ip(), listening.port()))
 }
 
 /// Sends what the core wants sent and logs its news; true once the core has stopped.

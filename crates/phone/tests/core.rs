@@ -2,195 +2,20 @@
 //! sleep) with a seeded RNG: registration with digest, answers to OPTIONS, INVITE and malformed
 //! requests, keep-alives, stopping, several accounts, TCP flows.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use phone::core::{Core, Output, STOP_TIMEOUT};
 use phone::{Config, InstanceId};
 use sip::digest;
-use sip::header::{Authorization, Contact, Expires};
+use sip::header::Authorization;
 use sip::locate::Target;
 use sip::name::HeaderName;
 use sip::registration::{RegistrationState, RetryReason};
-use sip::{reason_phrase, reply, Message, Method, Request, Response, Transport};
+use sip::Transport;
 
-const INSTANCE: &str = "urn:uuid:11111111-2222-4333-8444-555555555555";
-const LOCAL: &str = "192.0.2.10:5060";
+mod support;
 
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-fn addr(text: &str) -> SocketAddr {
-    text.parse().unwrap()
-}
-
-/// A registrar answering REGISTER statelessly: 401 with a challenge, then 200 once the digest
-/// checks against its password.
-struct Registrar {
-    addr: SocketAddr,
-    password: String,
-    online: bool,
-    /// REGISTERs received: (time, request).
-    registers: Vec<(Instant, Request)>,
-    /// Bindings: Contact URI → expiry in seconds.
-    bindings: BTreeMap<String, u32>,
-    /// The Flow-Timer its 200s carry (RFC 5626 §4.4.1), if any.
-    flow_timer: Option<u32>,
-}
-
-impl Registrar {
-    fn new(address: &str, password: &str) -> Registrar {
-        Registrar {
-            addr: addr(address),
-            password: password.into(),
-            online: true,
-            registers: Vec::new(),
-            bindings: BTreeMap::new(),
-            flow_timer: None,
-        }
-    }
-
-    fn answer(&mut self, now: Instant, request: &Request) -> Option<Response> {
-        self.registers.push((now, request.clone()));
-        if !self.online {
-            return None;
-        }
-        let auth = request.headers.typed::<Authorization>().ok().flatten();
-        let valid = auth.as_ref().is_some_and(|a| digest::verify(a, &self.password, "REGISTER", b""));
-        if !valid {
-            let mut response = reply(request, 401, reason_phrase(401), Some("reg1"));
-            let challenge = "Digest realm=\"test\", nonce=\"n-1\", qop=\"auth\", algorithm=MD5";
-            response.headers.push(HeaderName::WwwAuthenticate, challenge).unwrap();
-            return Some(response);
-        }
-        let header = request.headers.typed::<Expires>().ok().flatten().map(|e| e.0);
-        let mut response = reply(request, 200, "OK", Some("reg1"));
-        for contact in request.headers.typed_all::<Contact>().filter_map(Result::ok) {
-            let Some(addr) = contact.addr() else { continue };
-            let expires = contact.expires().or(header).unwrap_or(3600);
-            if expires == 0 {
-                self.bindings.remove(addr.uri_text);
-            } else {
-                self.bindings.insert(addr.uri_text.to_owned(), expires);
-            }
-        }
-        if let Some(seconds) = self.flow_timer {
-            response.headers.push(HeaderName::from_bytes("Flow-Timer"), seconds.to_string()).unwrap();
-        }
-        for (uri, expires) in &self.bindings {
-            let value = format!("<{uri}>;+sip.instance=\"<{INSTANCE}>\";reg-id=1;expires={expires}");
-            response.headers.push(HeaderName::Contact, value).unwrap();
-        }
-        Some(response)
-    }
-}
-
-/// One Transmit: (time, to, transport, flow, bytes).
-type Sent = (Instant, SocketAddr, Transport, Option<u64>, Vec<u8>);
-
-/// The core, its registrars and everything it sent, driven on a virtual clock.
-struct Harness {
-    t0: Instant,
-    now: Instant,
-    core: Core,
-    registrars: Vec<Registrar>,
-    /// Every Transmit: (time, to, transport, flow, bytes).
-    sent: Vec<Sent>,
-    /// Every account state: (time, index, state).
-    states: Vec<(Instant, usize, RegistrationState)>,
-    stopped_at: Option<Instant>,
-    /// The flow id the registrar answers on, for TCP tests.
-    flow: Option<u64>,
-}
-
-impl Harness {
-    fn new(toml: &str, registrars: Vec<Registrar>) -> Harness {
-        let config = Config::from_toml(toml).unwrap();
-        let core = Core::new(&config, InstanceId::parse(INSTANCE).unwrap(), 42);
-        let t0 = Instant::now();
-        Harness { t0, now: t0, core, registrars, sent: Vec::new(), states: Vec::new(), stopped_at: None, flow: None }
-    }
-
-    fn start(&mut self, index: usize, registrar: usize, transport: Transport) {
-        let target = Target { addr: self.registrars[registrar].addr, transport, host: "pbx.example.com".into() };
-        self.core.try_start_account(self.now, index, target, addr(LOCAL)).unwrap();
-        self.drive();
-    }
-
-    /// Drains the core, lets the registrars answer, until quiet.
-    fn drive(&mut self) {
-        loop {
-            let mut replies = Vec::new();
-            while let Some(output) = self.core.poll_output() {
-                match output {
-                    Output::Transmit { to, transport, flow, bytes, .. } => {
-                        self.sent.push((self.now, to, transport, flow, bytes.to_vec()));
-                        let Some(registrar) = self.registrars.iter_mut().find(|r| r.addr == to) else { continue };
-                        if let Ok(Message::Request(request)) = Message::parse(bytes) {
-                            if request.method == Method::Register {
-                                if let Some(response) = registrar.answer(self.now, &request) {
-                                    replies.push((to, transport, response));
-                                }
-                            }
-                        }
-                    }
-                    Output::AccountState { index, state, .. } => self.states.push((self.now, index, state)),
-                    Output::Stopped => {
-                        assert!(self.stopped_at.is_none(), "Stopped comes once");
-                        self.stopped_at = Some(self.now);
-                    }
-                }
-            }
-            if replies.is_empty() {
-                return;
-            }
-            for (from, transport, response) in replies {
-                let flow = if transport.is_reliable() { self.flow } else { None };
-                self.core.handle_message(self.now, transport, from, flow, Message::Response(response));
-            }
-        }
-    }
-
-    /// Runs every timer due up to `self.now + span`.
-    fn run_for(&mut self, span: Duration) {
-        let end = self.now + span;
-        while let Some(at) = self.core.poll_timeout().filter(|at| *at <= end) {
-            self.now = self.now.max(at);
-            self.core.handle_timeout(self.now);
-            self.drive();
-        }
-        self.now = end;
-    }
-
-    /// `request` arrives from the first registrar over UDP; returns what the core sent back.
-    fn deliver(&mut self, text: &str) -> Vec<Response> {
-        let before = self.sent.len();
-        let message = Message::parse(text.as_bytes().to_vec()).unwrap();
-        let from = self.registrars[0].addr;
-        self.core.handle_message(self.now, Transport::Udp, from, None, message);
-        self.drive();
-        self.sent[before..]
-            .iter()
-            .filter(|(_, to, ..)| *to == from)
-            .filter_map(|(.., bytes)| match Message::parse(bytes.clone()) {
-                Ok(Message::Response(response)) => Some(response),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn registered(&self, index: usize) -> bool {
-        let last = self.states.iter().rev().find(|(_, i, _)| *i == index);
-        matches!(last, Some((_, _, RegistrationState::Registered { .. })))
-    }
-
-    /// The times of the CRLF CRLF pings sent.
-    fn pings(&self) -> Vec<Instant> {
-        self.sent.iter().filter(|(.., bytes)| bytes.as_slice() == b"\r\n\r\n").map(|(at, ..)| *at).collect()
-    }
-}
+use support::*;
 
 const ONE_ACCOUNT: &str = r#"
 [sip]

@@ -28,10 +28,65 @@ pub(super) struct AccountSlot {
     pub started: Option<Started>,
 }
 
+/// Which configured server a [`Located`] route leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerRole {
+    /// The account's `server`.
+    Primary,
+    /// The account's `backup_server`, used while the primary does not answer.
+    Backup,
+}
+
+/// One place an account can register: a target the edge located (RFC 3263) and the local
+/// address that reaches it (the Via sent-by and Contact address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The server address, port and transport.
+    pub target: Target,
+    /// Our address towards it.
+    pub local: SocketAddr,
+}
+
+/// Where an account can register, in failover order (RFC 3263 §4.3): the primary server's
+/// targets as RFC 2782 orders them, then the backup registrar's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routes {
+    /// The targets of the account's `server` (or of its outbound proxy).
+    pub primary: Vec<Located>,
+    /// The targets of the account's `backup_server`, if any.
+    pub backup: Vec<Located>,
+}
+
+impl Routes {
+    /// Routes with one primary target and no backup.
+    pub fn single(target: Target, local: SocketAddr) -> Routes {
+        Routes { primary: vec![Located { target, local }], backup: Vec::new() }
+    }
+
+    /// Every route with its role, primary first; at most [`MAX_ROUTES`].
+    fn ordered(self) -> Vec<(ServerRole, Located)> {
+        let primary = self.primary.into_iter().map(|l| (ServerRole::Primary, l));
+        let backup = self.backup.into_iter().map(|l| (ServerRole::Backup, l));
+        primary.chain(backup).take(MAX_ROUTES).collect()
+    }
+}
+
+/// Most routes an account keeps (primary and backup targets together).
+pub const MAX_ROUTES: usize = 32;
+
 /// A started account: where it registers and how the binding stands.
 #[derive(Debug)]
 pub(super) struct Started {
-    /// The registrar chosen by the edge (RFC 3263): REGISTERs and keep-alives go there.
+    /// Every route, primary first (RFC 3263 §4.3 order); never empty.
+    pub routes: Vec<(ServerRole, Located)>,
+    /// The route in use.
+    pub current: usize,
+    /// Routes that failed since the last success, for the failover cycle: once every route
+    /// failed, the next try waits for the registration's backoff.
+    pub failed_in_cycle: usize,
+    /// When to try the primary again while registered elsewhere (failback).
+    pub failback_at: Option<Instant>,
+    /// The registrar in use (`routes[current]`): REGISTERs and keep-alives go there.
     pub target: Target,
     /// The binding.
     pub registration: Registration,
@@ -56,35 +111,54 @@ pub(super) fn keepalive_bound(settings: &SipSettings) -> Duration {
     Duration::from_secs(settings.keepalive_secs.into())
 }
 
-/// Starts the registration and keep-alive of `account` towards `target`, sent from `local`.
+/// Starts the registration and keep-alive of `account` on the first of `routes`.
 pub(super) fn start(
     now: Instant,
     account: &Account,
     settings: &SipSettings,
     instance: &InstanceId,
-    target: Target,
-    local: SocketAddr,
+    routes: Routes,
     rng: &mut impl RngCore,
 ) -> Result<Started, CoreError> {
-    let config = registration_config(account, settings, instance, target.transport, local)?;
+    let routes = routes.ordered();
+    let Some((role, first)) = routes.first().cloned() else { return Err(CoreError::NoRoute) };
+    for (role, located) in &routes {
+        registration_config(account, settings, instance, *role, located)?;
+    }
+    let config = registration_config(account, settings, instance, role, &first)?;
     let mut registration = Registration::new(config, rng).map_err(CoreError::Registration)?;
     registration.start(now, rng);
-    let keepalive = KeepAlive::new(now, target.transport, keepalive_bound(settings), rng);
-    Ok(Started { target, registration, keepalive: Some(keepalive), flow: None })
+    let keepalive = KeepAlive::new(now, first.target.transport, keepalive_bound(settings), rng);
+    Ok(Started {
+        routes,
+        current: 0,
+        failed_in_cycle: 0,
+        failback_at: None,
+        target: first.target,
+        registration,
+        keepalive: Some(keepalive),
+        flow: None,
+    })
 }
 
-/// The registration settings of `account` (RFC 3261 §10.2, RFC 5626 §4.2.1): the domain is the
-/// configured server's host, the registrar URI the server as configured, with `;transport=` for
-/// a stream transport (RFC 3261 §19.1.1).
+/// The registration settings of `account` on a `role` route (RFC 3261 §10.2, RFC 5626 §4.2.1):
+/// the domain is the configured server's host (the backup server's on a backup route), the
+/// registrar URI that server as configured, with `;transport=` for a stream transport
+/// (RFC 3261 §19.1.1).
 pub(super) fn registration_config(
     account: &Account,
     settings: &SipSettings,
     instance: &InstanceId,
-    transport: Transport,
-    local: SocketAddr,
+    role: ServerRole,
+    located: &Located,
 ) -> Result<RegistrationConfig, CoreError> {
-    let (host, _port) = Host::parse_with_port(&account.server).map_err(CoreError::BadServer)?;
-    let mut registrar_uri = format!("sip:{}", account.server);
+    let server = match role {
+        ServerRole::Backup => account.backup_server.as_deref().unwrap_or(&account.server),
+        ServerRole::Primary => &account.server,
+    };
+    let (transport, local) = (located.target.transport, located.local);
+    let (host, _port) = Host::parse_with_port(server).map_err(CoreError::BadServer)?;
+    let mut registrar_uri = format!("sip:{server}");
     if transport != Transport::Udp {
         registrar_uri.push_str(";transport=");
         registrar_uri.push_str(&transport.as_str().to_ascii_lowercase());

@@ -37,9 +37,12 @@ use crate::config::{Config, SipSettings};
 use crate::instance::InstanceId;
 
 mod account;
+mod failover;
 mod uas;
 
 use account::AccountSlot;
+pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
+pub use failover::FAILBACK_INTERVAL;
 
 /// How long [`Core::stop`] waits for the registrars before giving up: the phone's exit never
 /// hangs on a silent server.
@@ -64,6 +67,11 @@ pub struct AccountInfo {
     pub server: String,
     /// The configured transport.
     pub transport: Transport,
+    /// The backup registrar as configured, `host[:port]`, if any.
+    pub backup_server: Option<String>,
+    /// The outbound proxy as configured, `host[:port]`, if any: the edge locates it instead of
+    /// the servers, and every request goes there (RFC 3261 §8.1.2).
+    pub outbound_proxy: Option<String>,
 }
 
 /// What the core asks the edge to do, from [`Core::poll_output`].
@@ -116,6 +124,9 @@ pub enum CoreError {
     /// The account's server is not `host[:port]`.
     #[error("the server is not host[:port]: {0}")]
     BadServer(UriError),
+    /// [`Core::try_start_account_on`] was given no route at all.
+    #[error("no route to register on")]
+    NoRoute,
     /// The registration refused the account's settings (a display name or User-Agent with
     /// control characters, an expiry out of range, ...).
     #[error("the account cannot register: {0}")]
@@ -208,6 +219,8 @@ impl Core {
                 label: slot.account.label.clone(),
                 server: slot.account.server.clone(),
                 transport: slot.account.transport,
+                backup_server: slot.account.backup_server.clone(),
+                outbound_proxy: slot.account.outbound_proxy.clone(),
             })
             .collect()
     }
@@ -228,6 +241,15 @@ impl Core {
         target: Target,
         local: SocketAddr,
     ) -> Result<(), CoreError> {
+        self.try_start_account_on(now, index, Routes::single(target, local))
+    }
+
+    /// Starts account `index` on the first of `routes`, the primary server's targets then the
+    /// backup registrar's (RFC 3263 §4.3). When a route fails (timeout, transport error, 5xx,
+    /// 6xx) the account moves to the next one at once; once every route failed it waits for
+    /// the registration's backoff (RFC 5626 §4.5) before starting over. Registered away from
+    /// the first route, it tries the first again after [`FAILBACK_INTERVAL`].
+    pub fn try_start_account_on(&mut self, now: Instant, index: usize, routes: Routes) -> Result<(), CoreError> {
         if self.life != Life::Running {
             return Err(CoreError::Stopping);
         }
@@ -236,7 +258,7 @@ impl Core {
             return Err(CoreError::AlreadyStarted(index));
         }
         let account = &self.slots[slot].account;
-        let started = account::start(now, account, &self.settings, &self.instance, target, local, &mut self.rng)?;
+        let started = account::start(now, account, &self.settings, &self.instance, routes, &mut self.rng)?;
         self.slots[slot].started = Some(started);
         self.pump(now);
         Ok(())
@@ -349,6 +371,7 @@ impl Core {
             let Some(started) = self.slots[slot].started.as_mut() else { continue };
             started.registration.handle_timeout(now, &mut self.rng);
             self.keepalive_timeout(now, slot);
+            self.failback_timeout(now, slot);
         }
         self.pump(now);
         if let Life::Stopping { deadline } = self.life {
@@ -384,7 +407,11 @@ impl Core {
             Life::Running | Life::Stopped => None,
         };
         let parts = self.slots.iter().filter_map(|slot| slot.started.as_ref()).flat_map(|started| {
-            [started.registration.poll_timeout(), started.keepalive.as_ref().and_then(KeepAlive::poll_timeout)]
+            [
+                started.registration.poll_timeout(),
+                started.keepalive.as_ref().and_then(KeepAlive::poll_timeout),
+                started.failback_at,
+            ]
         });
         parts.chain([self.layer.poll_timeout(), deadline]).flatten().min()
     }
@@ -470,7 +497,8 @@ impl Core {
             }
             registration::Output::State(state) => {
                 let (index, label) = (self.slots[slot].index, self.slots[slot].account.label.clone());
-                self.outbox.push_back(Output::AccountState { index, label, state });
+                self.outbox.push_back(Output::AccountState { index, label, state: state.clone() });
+                self.route_state_changed(now, slot, &state);
             }
             _ => {}
         }

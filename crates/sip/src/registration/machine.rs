@@ -243,6 +243,54 @@ impl Registration {
         }
     }
 
+    /// Aims the registration at another registrar or server address (RFC 3263 §4.3 failover to
+    /// the next target, a backup registrar, failback to the primary): `config` replaces the
+    /// current one and the next REGISTER goes at `at` (`now` to try at once). The backoff count
+    /// is kept, so that cycling through servers that all fail never becomes a storm
+    /// (RFC 5626 §4.5). A different registrar (Request-URI or domain) gets a new Call-ID, From
+    /// tag and CSeq and no stale credentials (RFC 3261 §10.2: the same Call-ID is for one
+    /// registrar); the binding at the old one is left to expire. Ignored unless active.
+    pub fn retarget(
+        &mut self,
+        now: Instant,
+        config: RegistrationConfig,
+        at: Instant,
+        rng: &mut impl RngCore,
+    ) -> Result<(), RegistrationError> {
+        let aor = check_config(&config)?;
+        if self.phase != Phase::Active {
+            return Ok(());
+        }
+        let old_contact = self.our_contact_uri();
+        let same_registrar = config.registrar_uri == self.config.registrar_uri && config.domain == self.config.domain;
+        if !same_registrar {
+            self.call_id = random_hex(rng, 16);
+            self.from_tag = random_hex(rng, 8);
+            self.cseq = 0;
+            self.www = None;
+            self.proxy = None;
+            self.sent_any = false;
+            self.removals.clear();
+        }
+        self.aor = aor;
+        self.expires = config.expires;
+        self.local = config.local;
+        self.contact_addr = config.local;
+        self.config = config;
+        if same_registrar && self.sent_any {
+            self.push_removal(old_contact);
+        }
+        self.outstanding = None;
+        self.round = Round::default();
+        self.timers.clear_all();
+        if at <= now {
+            self.new_attempt(now, rng);
+        } else {
+            self.timers.set(RegistrationTimer::Retry, at);
+        }
+        Ok(())
+    }
+
     /// Removes our binding: a REGISTER with our Contact and `expires=0` (RFC 3261 §10.2.2,
     /// RFC 5626 §4.2.2: same instance-id and reg-id), then [`RegistrationState::Unregistered`]
     /// on its final response or failure. At once when nothing was ever sent.
