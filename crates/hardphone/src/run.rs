@@ -223,6 +223,7 @@ async fn send(
         None => transports.send(Destination { addr: to, transport, server_name }, bytes).await.map(drop),
     };
     if let Err(error) = result {
+        let error = error_chain(&error);
         warn!(%to, %transport, %error, "send failed");
         core.handle_send_failure(Instant::now(), to, transport);
     }
@@ -248,4 +249,17 @@ fn handle_event(core: &mut Core, event: TransportEvent) {
         }
         _ => {}
     }
+}
+
+/// An error with every cause after it (`TLS handshake ... failed: invalid peer certificate:
+/// UnknownIssuer`), for one log line that says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

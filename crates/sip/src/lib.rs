@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dialog;
 pub mod digest;
 pub mod error;
 pub mod framer;
@@ -24,6 +25,7 @@ pub mod oracle;
 pub mod parse;
 pub mod registration;
 pub mod reply;
+pub mod session;
 pub mod transaction;
 pub mod transport;
 pub mod uri;

@@ -548,12 +548,21 @@ mod registration {
         let (sent, states) = phone.wake(at);
         assert_eq!((sent.len(), states), (1, vec![RegistrationState::Registering]));
         assert_eq!(contacts(&sent[0]).len(), 1, "removal already done");
-        // While outstanding, and while backing off, flow failures send nothing more.
+        // The flow dies again with that REGISTER in flight: it is abandoned for a new flow after
+        // the same short wait (no backoff), and its transaction's failure is then no news.
         phone.reg.flow_failed(t0 + secs(104), &mut phone.rng);
-        assert!(phone.drain().0.is_empty());
-        phone.reg.handle_failure(t0 + secs(132), Failure::TransportError, &mut phone.rng).unwrap();
+        let (sent, states) = phone.drain();
+        assert!(sent.is_empty());
+        let (reason, at, _) = retry_of(&last_state(&states));
+        assert_eq!(reason, RetryReason::TransportError);
+        assert!(at >= t0 + secs(105) && at <= t0 + secs(107), "{:?}", at - t0);
+        assert_eq!(
+            phone.reg.handle_failure(t0 + secs(104), Failure::TransportError, &mut phone.rng),
+            Err(RegistrationError::NoRequestOutstanding)
+        );
+        // While backing off, flow failures send nothing more.
         phone.drain();
-        for s in 133..140 {
+        for s in 105..107 {
             phone.reg.flow_failed(t0 + secs(s), &mut phone.rng);
         }
         assert!(phone.drain().0.is_empty(), "no storm from repeated flow failures");

@@ -327,6 +327,9 @@ impl Core {
                 continue;
             }
             started.flow = None;
+            // Flow recovery first (RFC 5626 §4.5: a short wait, no backoff); the REGISTER that
+            // was on the flow is abandoned, so its transaction's failure below changes nothing.
+            self.flow_failed(now, slot);
             let keys: Vec<TransactionKey> = self
                 .clients
                 .iter()
@@ -337,7 +340,6 @@ impl Core {
                 let _ = self.layer.handle_input(now, Input::TransportError(key));
             }
             self.pump(now);
-            self.flow_failed(now, slot);
         }
         self.pump(now);
     }

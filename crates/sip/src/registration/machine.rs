@@ -228,11 +228,13 @@ impl Registration {
 
     /// The edge saw the registration flow fail (keep-alive unanswered, connection closed;
     /// RFC 5626 §4.4): re-register on a new flow after a short random wait (RFC 5626 §4.5), see
-    /// [`super::FLOW_RECOVERY_DELAY`]. Ignored while a REGISTER is outstanding or a retry is
-    /// already scheduled, so that repeated reports cause no storm.
+    /// [`super::FLOW_RECOVERY_DELAY`]. A REGISTER outstanding on the dead flow is abandoned (its
+    /// transaction's later failure is then ignored). Ignored when a retry is already scheduled,
+    /// so that repeated reports cause no storm and a Retry-After is kept.
     pub fn flow_failed(&mut self, now: Instant, rng: &mut impl RngCore) {
-        let idle = self.outstanding.is_none() && self.timers.get(RegistrationTimer::Retry).is_none();
-        if self.phase == Phase::Active && idle {
+        let retry_scheduled = self.outstanding.is_none() && self.timers.get(RegistrationTimer::Retry).is_some();
+        if self.phase == Phase::Active && !retry_scheduled {
+            self.outstanding = None;
             let (low, high) = super::FLOW_RECOVERY_DELAY;
             let span = (high - low).as_millis() as u64 + 1;
             let at = later(now, low + Duration::from_millis(rng.next_u64() % span));
