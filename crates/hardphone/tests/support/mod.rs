@@ -1,19 +1,32 @@
-//! The Kamailio rig of the interop tests: configuration with users, start, stop by PID.
+//! The rigs of the interop tests: Kamailio (configuration with users, optionally a TLS listener
+//! with a certificate made at test time, start, stop by PID), the phone binary (started with a
+//! configuration, killed by PID), a TCP relay whose connections a test can kill, and temporary
+//! directories. Every process and thread a rig starts is stopped when it is dropped, even when a
+//! test fails.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The account Kamailio knows.
 pub const USER: &str = "1001";
 /// Its password.
 pub const PASSWORD: &str = "s3cret-1001";
 
+/// Where the Debian package puts Kamailio's modules.
+const MODULES: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
+
 /// A running Kamailio, stopped (by PID) and cleaned up when dropped, even when a test fails.
 pub struct Kamailio {
     pub child: Child,
     pub dir: PathBuf,
+    /// The UDP and TCP port.
     pub port: u16,
+    /// The TLS port, when started with [`start_kamailio_tls`].
+    pub tls_port: Option<u16>,
 }
 
 impl Kamailio {
@@ -23,6 +36,33 @@ impl Kamailio {
         let _ = Command::new("kill").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
         self.child = spawn(&self.dir);
+    }
+
+    /// Waits (bounded) until Kamailio answers on its control socket: its listeners are bound
+    /// then. Panics with its log when it does not come up or has exited.
+    pub fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("kamailio exited ({status}):\n{}", self.log());
+            }
+            let answered = kamcmd(self, "core.version").is_some_and(|out| out.contains("kamailio"));
+            if answered {
+                return;
+            }
+            assert!(Instant::now() < deadline, "kamailio did not come up:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kamailio's log (stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kamailio.log")).unwrap_or_default()
+    }
+
+    /// The PEM file of the CA that signed Kamailio's TLS certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 }
 
@@ -34,8 +74,15 @@ impl Drop for Kamailio {
     }
 }
 
-fn config(dir: &Path, port: u16) -> String {
+fn config(dir: &Path, port: u16, tls_port: Option<u16>) -> String {
     let ctl = dir.join("ctl.sock");
+    let (tls_globals, tls_modules) = match tls_port {
+        Some(tls_port) => (
+            format!("enable_tls=yes\nlisten=tls:127.0.0.1:{tls_port}\n"),
+            format!("loadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \"{}\")\n", dir.join("tls.cfg").display()),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         r#"#!KAMAILIO
 debug=2
@@ -45,8 +92,8 @@ tcp_children=2
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
 listen=tcp:127.0.0.1:{port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "ctl.so"
+{tls_globals}mpath="{MODULES}"
+{tls_modules}loadmodule "ctl.so"
 loadmodule "sl.so"
 loadmodule "tm.so"
 loadmodule "pv.so"
@@ -85,6 +132,17 @@ request_route {{
     )
 }
 
+/// The tls module's configuration: Kamailio's certificate and key; no client certificates.
+fn tls_config(dir: &Path) -> String {
+    format!(
+        "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n\
+         private_key = {}\ncertificate = {}\n\n\
+         [client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n",
+        dir.join("server-key.pem").display(),
+        dir.join("server-cert.pem").display()
+    )
+}
+
 /// A free port for both UDP and TCP on 127.0.0.1.
 pub fn free_port() -> u16 {
     for _ in 0..20 {
@@ -97,16 +155,90 @@ pub fn free_port() -> u16 {
     panic!("no free port");
 }
 
-pub fn start_kamailio() -> Kamailio {
+fn kamailio_dir() -> PathBuf {
     let binary = Path::new("/usr/sbin/kamailio");
     assert!(binary.exists(), "kamailio is not installed: ./scripts/test installs it (apt-get install -y kamailio)");
     let dir = std::env::temp_dir().join(format!("hardphone-kamailio-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Kamailio on 127.0.0.1 over UDP and TCP (one port), with digest authentication of [`USER`].
+pub fn start_kamailio() -> Kamailio {
+    let dir = kamailio_dir();
     let port = free_port();
-    let cfg = dir.join("kamailio.cfg");
-    std::fs::write(&cfg, config(&dir, port)).expect("write config");
+    std::fs::write(dir.join("kamailio.cfg"), config(&dir, port, None)).expect("write config");
     let child = spawn(&dir);
-    Kamailio { child, dir, port }
+    Kamailio { child, dir, port, tls_port: None }
+}
+
+/// [`start_kamailio`] plus a TLS listener on 127.0.0.1 (the `tls` module, Debian package
+/// `kamailio-tls-modules`). Its certificate, for `localhost` and `127.0.0.1`, is signed by a
+/// private CA made now, whose certificate is in [`Kamailio::ca_file`].
+pub fn start_kamailio_tls() -> Kamailio {
+    let module = Path::new(MODULES).join("tls.so");
+    assert!(
+        module.exists(),
+        "Kamailio's tls module is not installed: ./scripts/test installs it (apt-get install -y kamailio-tls-modules)"
+    );
+    let dir = kamailio_dir();
+    let pki = Pki::new(&["localhost", "127.0.0.1"]);
+    std::fs::write(dir.join("ca.pem"), &pki.ca_pem).expect("write CA");
+    std::fs::write(dir.join("server-cert.pem"), &pki.cert_pem).expect("write certificate");
+    std::fs::write(dir.join("server-key.pem"), &pki.key_pem).expect("write key");
+    std::fs::write(dir.join("tls.cfg"), tls_config(&dir)).expect("write tls.cfg");
+    let port = free_port();
+    let tls_port = loop {
+        let candidate = free_port();
+        if candidate != port {
+            break candidate;
+        }
+    };
+    std::fs::write(dir.join("kamailio.cfg"), config(&dir, port, Some(tls_port))).expect("write config");
+    let child = spawn(&dir);
+    Kamailio { child, dir, port, tls_port: Some(tls_port) }
+}
+
+/// A private CA and a server certificate it signed, as PEM, made with rcgen.
+pub struct Pki {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl Pki {
+    /// A new CA and a certificate for `names` (DNS names or IP addresses).
+    pub fn new(names: &[&str]) -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, "Hardphone test PBX CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
+        let key = KeyPair::generate().expect("server key");
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("server params");
+        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &ca, &ca_key).expect("server certificate");
+        Pki { ca_pem: ca.pem(), cert_pem: cert.pem(), key_pem: key.serialize_pem() }
+    }
+}
+
+/// Runs `kamcmd` on Kamailio's control socket; `None` when it fails.
+fn kamcmd(kamailio: &Kamailio, command: &str) -> Option<String> {
+    let output = Command::new("/usr/sbin/kamcmd")
+        .arg("-s")
+        .arg(format!("unix:{}", kamailio.dir.join("ctl.sock").display()))
+        .arg(command)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// `kamcmd ul.dump`: the location table.
@@ -118,6 +250,31 @@ pub fn location_table(kamailio: &Kamailio) -> String {
         .output()
         .expect("kamcmd");
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The bindings of the location table: one per `Contact:` block, with the fields Kamailio
+/// lists for it (`Address`, `Expires`, `CSeq`, `Socket`, `Instance`, ...), trimmed.
+pub fn bindings(table: &str) -> Vec<Vec<(String, String)>> {
+    let mut bindings: Vec<Vec<(String, String)>> = Vec::new();
+    let mut current: Option<Vec<(String, String)>> = None;
+    for line in table.lines() {
+        let line = line.trim();
+        if line.starts_with("Contact:") {
+            bindings.extend(current.take());
+            current = Some(Vec::new());
+            continue;
+        }
+        if let (Some(fields), Some((key, value))) = (current.as_mut(), line.split_once(':')) {
+            fields.push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    bindings.extend(current);
+    bindings
+}
+
+/// The value of `key` in one binding of [`bindings`].
+pub fn field<'a>(binding: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    binding.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// Starts Kamailio with the configuration in `dir`, appending to its log there.
@@ -135,4 +292,352 @@ fn spawn(dir: &Path) -> Child {
         .stderr(log)
         .spawn()
         .expect("start kamailio")
+}
+
+/// A temporary directory of one test, removed when dropped.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    /// A new empty directory named after `tag`, this process and a free port (unique while the
+    /// tests of this process run).
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("hardphone-{tag}-{}-{}", std::process::id(), free_port()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// How the phone's one account is set up by [`start_phone`].
+pub struct PhoneSetup<'a> {
+    /// The account's `server`, `host:port`.
+    pub server: String,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'a str,
+    /// `sip.tls_ca_file`, if any.
+    pub tls_ca_file: Option<PathBuf>,
+    /// `sip.keepalive_secs`, if not the default.
+    pub keepalive_secs: Option<u32>,
+    /// The account's `expires`.
+    pub expires: u32,
+}
+
+impl PhoneSetup<'_> {
+    /// Account [`USER`] with [`PASSWORD`] at `server` over `transport`, `expires = 300`.
+    pub fn new(server: impl Into<String>, transport: &str) -> PhoneSetup<'_> {
+        PhoneSetup { server: server.into(), transport, tls_ca_file: None, keepalive_secs: None, expires: 300 }
+    }
+
+    /// The configuration file's text.
+    pub fn toml(&self, listen_port: u16) -> String {
+        let mut sip = format!("[sip]\nlisten = \"127.0.0.1:{listen_port}\"\n");
+        if let Some(file) = &self.tls_ca_file {
+            sip.push_str(&format!("tls_ca_file = \"{}\"\n", file.display()));
+        }
+        if let Some(seconds) = self.keepalive_secs {
+            sip.push_str(&format!("keepalive_secs = {seconds}\n"));
+        }
+        format!(
+            "{sip}[[accounts]]\nlabel = \"Agent {USER}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{USER}\"\n\
+             password = \"{PASSWORD}\"\nexpires = {}\n",
+            self.server, self.transport, self.expires
+        )
+    }
+}
+
+/// The phone binary, killed (by PID) when dropped if it has not exited.
+pub struct Phone {
+    pub child: Child,
+    /// Its stderr (the log).
+    pub log_file: PathBuf,
+    /// Its `--state-dir`.
+    pub state_dir: PathBuf,
+}
+
+/// Starts `hardphone --config FILE --headless --state-dir DIR` in `dir` with `RUST_LOG=info`,
+/// its log in `dir/<name>.log`.
+pub fn start_phone(dir: &Path, name: &str, setup: &PhoneSetup<'_>) -> Phone {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, setup.toml(free_port())).expect("write phone config");
+    let log_file = dir.join(format!("{name}.log"));
+    let log = std::fs::File::create(&log_file).expect("phone log");
+    let state_dir = dir.join(format!("{name}-state"));
+    let child = Command::new(env!("CARGO_BIN_EXE_hardphone"))
+        .arg("--config")
+        .arg(&file)
+        .arg("--headless")
+        .arg("--state-dir")
+        .arg(&state_dir)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start the phone");
+    Phone { child, log_file, state_dir }
+}
+
+impl Phone {
+    /// The log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// The log lines reporting a registration state (`registration account=... state=...`).
+    pub fn state_lines(&self) -> Vec<String> {
+        self.log().lines().filter(|l| l.contains("registration account=")).map(str::to_owned).collect()
+    }
+
+    /// How many times the log says the account is registered.
+    pub fn times_registered(&self) -> usize {
+        self.state_lines().iter().filter(|l| l.contains("state=registered")).count()
+    }
+
+    /// The instance id the phone keeps in its state directory (`urn:uuid:...`).
+    pub fn instance_id(&self) -> String {
+        let text = std::fs::read_to_string(self.state_dir.join("instance-id")).expect("instance-id file");
+        text.trim().to_owned()
+    }
+
+    /// SIGTERM (the phone unregisters), then waits (bounded) for it to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success(), "kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                return exit;
+            }
+            assert!(Instant::now() < deadline, "the phone did not exit after SIGTERM:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Phone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 50 ms until it gives `Some`, for at most `limit`; then panics with
+/// `what` and the `diagnostics`.
+pub fn wait_until<T>(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> Option<T>,
+    diagnostics: impl Fn() -> String,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        if Instant::now() > deadline {
+            panic!("{what} did not happen within {limit:?}\n{}", diagnostics());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What a [`TcpRelay`] saw of one connection.
+#[derive(Debug, Clone, Default)]
+pub struct RelayedConnection {
+    /// The client's address (the phone's end).
+    pub client: Option<SocketAddr>,
+    /// The local address of the relay's connection to the upstream server: where the server
+    /// sees this connection come from.
+    pub upstream_local: Option<SocketAddr>,
+    /// Bytes from the client to the server.
+    pub to_server: Vec<u8>,
+    /// Bytes from the server to the client.
+    pub to_client: Vec<u8>,
+    /// Whether the connection is still open.
+    pub open: bool,
+}
+
+#[derive(Debug, Default)]
+struct RelayState {
+    connections: Vec<RelayedConnection>,
+    /// REGISTER request lines seen from clients, over all connections.
+    registers: usize,
+    /// Reset the connection that carries the REGISTER with this number (1-based) instead of
+    /// forwarding it.
+    reset_on_register: Option<usize>,
+}
+
+/// A TCP relay on 127.0.0.1 in front of `upstream`: every connection to it is forwarded, byte
+/// for byte, to a new connection to `upstream`. [`TcpRelay::kill_connections`] resets every
+/// open connection (RST both ways, as a NAT box or firewall that drops its state), without
+/// touching the server behind. Runs on its own thread, stopped when dropped.
+pub struct TcpRelay {
+    pub port: u16,
+    state: Arc<Mutex<RelayState>>,
+    kill: tokio::sync::watch::Sender<u64>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TcpRelay {
+    /// Starts the relay in front of `upstream`.
+    pub fn start(upstream: SocketAddr) -> TcpRelay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("relay addr").port();
+        let state = Arc::new(Mutex::new(RelayState::default()));
+        let (kill, kill_rx) = tokio::sync::watch::channel(0u64);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel();
+        let shared = state.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("relay runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("relay listener");
+                tokio::select! {
+                    _ = relay_accept_loop(listener, upstream, shared, kill_rx) => {}
+                    _ = stop_rx => {}
+                }
+            });
+        });
+        TcpRelay { port, state, kill, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// The relay's address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Resets the connection that carries the `n`th REGISTER (1-based, counted over all
+    /// connections) instead of forwarding it: the connection dies with that REGISTER in flight.
+    /// Plaintext (TCP) only: TLS records cannot be read.
+    pub fn reset_on_register(&self, n: usize) {
+        self.state.lock().expect("relay state").reset_on_register = Some(n);
+    }
+
+    /// Resets every open connection (both sides get an RST).
+    pub fn kill_connections(&self) {
+        self.kill.send_modify(|generation| *generation += 1);
+    }
+
+    /// What the relay saw, one entry per accepted connection, in order.
+    pub fn connections(&self) -> Vec<RelayedConnection> {
+        self.state.lock().expect("relay state").connections.clone()
+    }
+}
+
+impl Drop for TcpRelay {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn relay_accept_loop(
+    listener: tokio::net::TcpListener,
+    upstream: SocketAddr,
+    state: Arc<Mutex<RelayState>>,
+    kill: tokio::sync::watch::Receiver<u64>,
+) {
+    // A bounded number of connections: a phone reconnecting in a loop cannot exhaust anything.
+    for _ in 0..64 {
+        let Ok((client, from)) = listener.accept().await else { continue };
+        let index = {
+            let mut state = state.lock().expect("relay state");
+            state.connections.push(RelayedConnection { client: Some(from), open: true, ..Default::default() });
+            state.connections.len() - 1
+        };
+        tokio::spawn(relay_connection(client, upstream, index, state.clone(), kill.clone()));
+    }
+    // Enough: accept no more, but keep relaying the open connections until dropped.
+    drop(listener);
+    std::future::pending::<()>().await;
+}
+
+async fn relay_connection(
+    client: tokio::net::TcpStream,
+    upstream: SocketAddr,
+    index: usize,
+    state: Arc<Mutex<RelayState>>,
+    mut kill: tokio::sync::watch::Receiver<u64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let generation = *kill.borrow_and_update();
+    let connected = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(upstream)).await;
+    let Ok(Ok(mut server)) = connected else {
+        state.lock().expect("relay state").connections[index].open = false;
+        return;
+    };
+    state.lock().expect("relay state").connections[index].upstream_local = server.local_addr().ok();
+    let mut client = client;
+    let (mut from_client, mut from_server) = (vec![0u8; 16384], vec![0u8; 16384]);
+    let reset = loop {
+        tokio::select! {
+            read = client.read(&mut from_client) => {
+                let n = match read { Ok(0) | Err(_) => break false, Ok(n) => n };
+                if take_client_bytes(&state, index, &from_client[..n]) { break true; }
+                if server.write_all(&from_client[..n]).await.is_err() { break false; }
+            }
+            read = server.read(&mut from_server) => {
+                let n = match read { Ok(0) | Err(_) => break false, Ok(n) => n };
+                state.lock().expect("relay state").connections[index].to_client.extend_from_slice(&from_server[..n]);
+                if client.write_all(&from_server[..n]).await.is_err() { break false; }
+            }
+            changed = kill.changed() => {
+                if changed.is_err() || *kill.borrow_and_update() > generation { break true; }
+            }
+        }
+    };
+    if reset {
+        // SO_LINGER 0: closing sends an RST instead of a FIN.
+        let _ = client.set_zero_linger();
+        let _ = server.set_zero_linger();
+    }
+    drop(client);
+    drop(server);
+    state.lock().expect("relay state").connections[index].open = false;
+}
+
+/// Records bytes from a client; true when they carry the REGISTER to reset the connection on
+/// (they are then neither recorded nor forwarded).
+fn take_client_bytes(state: &Mutex<RelayState>, index: usize, bytes: &[u8]) -> bool {
+    let mut state = state.lock().expect("relay state");
+    let registers = bytes.windows(13).filter(|w| w == b"REGISTER sip:").count();
+    let seen = state.registers + registers;
+    if state.reset_on_register.is_some_and(|n| state.registers < n && n <= seen) {
+        state.reset_on_register = None;
+        state.registers = seen;
+        return true;
+    }
+    state.registers = seen;
+    state.connections[index].to_server.extend_from_slice(bytes);
+    false
+}
+
+/// The SIP messages in `bytes` (a stream), split at each start line; keep-alive CRLFs dropped.
+pub fn stream_messages(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut messages: Vec<String> = Vec::new();
+    for line in text.split("\r\n") {
+        let start = line.starts_with("SIP/2.0 ") || line.ends_with(" SIP/2.0");
+        if start {
+            messages.push(String::new());
+        }
+        if let Some(message) = messages.last_mut() {
+            message.push_str(line);
+            message.push_str("\r\n");
+        }
+    }
+    messages
 }
