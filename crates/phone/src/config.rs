@@ -32,6 +32,9 @@ pub struct SipSettings {
     /// Seconds between keep-alives on a UDP flow (RFC 5626 §4.4.2 CRLF; default 25, so that a
     /// NAT binding of 30 s never lapses).
     pub keepalive_secs: u32,
+    /// Seconds an account registered at a backup route waits before trying its primary server
+    /// again (failback; default 300).
+    pub failback_secs: u32,
     /// The User-Agent header; empty for none.
     pub user_agent: String,
     /// A PEM file of CA certificates trusted for TLS servers, besides the system's roots (a PBX
@@ -44,6 +47,7 @@ impl Default for SipSettings {
         SipSettings {
             listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             keepalive_secs: 25,
+            failback_secs: 300,
             user_agent: format!("Hardphone/{}", env!("CARGO_PKG_VERSION")),
             tls_ca_file: None,
         }
@@ -136,6 +140,9 @@ pub const EXPIRES_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
 /// Keep-alive intervals accepted, in seconds.
 pub const KEEPALIVE_RANGE: std::ops::RangeInclusive<u32> = 5..=3_600;
 
+/// The allowed `sip.failback_secs`.
+pub const FAILBACK_RANGE: std::ops::RangeInclusive<u32> = 10..=86_400;
+
 /// A configuration that cannot be used.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +200,10 @@ impl Config {
         if !KEEPALIVE_RANGE.contains(&self.sip.keepalive_secs) {
             let (min, max) = (*KEEPALIVE_RANGE.start(), *KEEPALIVE_RANGE.end());
             return invalid("sip.keepalive_secs".into(), Problem::OutOfRange { min, max });
+        }
+        if !FAILBACK_RANGE.contains(&self.sip.failback_secs) {
+            let (min, max) = (*FAILBACK_RANGE.start(), *FAILBACK_RANGE.end());
+            return invalid("sip.failback_secs".into(), Problem::OutOfRange { min, max });
         }
         for (i, account) in self.accounts.iter().enumerate() {
             if let Err((field, problem)) = account.check() {

@@ -38,6 +38,17 @@ impl Kamailio {
         self.child = spawn(&self.dir);
     }
 
+    /// Stops Kamailio (by PID) and waits for it: the server is gone until [`Kamailio::start`].
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts Kamailio again after [`Kamailio::stop`], same port and configuration.
+    pub fn start(&mut self) {
+        self.child = spawn(&self.dir);
+    }
+
     /// Waits (bounded) until Kamailio answers on its control socket: its listeners are bound
     /// then. Panics with its log when it does not come up or has exited.
     pub fn wait_ready(&mut self) {
@@ -328,12 +339,24 @@ pub struct PhoneSetup<'a> {
     pub keepalive_secs: Option<u32>,
     /// The account's `expires`.
     pub expires: u32,
+    /// The account's `backup_server`, if any.
+    pub backup_server: Option<String>,
+    /// `sip.failback_secs`, if not the default.
+    pub failback_secs: Option<u32>,
 }
 
 impl PhoneSetup<'_> {
     /// Account [`USER`] with [`PASSWORD`] at `server` over `transport`, `expires = 300`.
     pub fn new(server: impl Into<String>, transport: &str) -> PhoneSetup<'_> {
-        PhoneSetup { server: server.into(), transport, tls_ca_file: None, keepalive_secs: None, expires: 300 }
+        PhoneSetup {
+            server: server.into(),
+            transport,
+            tls_ca_file: None,
+            keepalive_secs: None,
+            expires: 300,
+            backup_server: None,
+            failback_secs: None,
+        }
     }
 
     /// The configuration file's text.
@@ -345,9 +368,13 @@ impl PhoneSetup<'_> {
         if let Some(seconds) = self.keepalive_secs {
             sip.push_str(&format!("keepalive_secs = {seconds}\n"));
         }
+        if let Some(seconds) = self.failback_secs {
+            sip.push_str(&format!("failback_secs = {seconds}\n"));
+        }
+        let backup = self.backup_server.as_ref().map(|b| format!("backup_server = \"{b}\"\n")).unwrap_or_default();
         format!(
             "{sip}[[accounts]]\nlabel = \"Agent {USER}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{USER}\"\n\
-             password = \"{PASSWORD}\"\nexpires = {}\n",
+             password = \"{PASSWORD}\"\nexpires = {}\n{backup}",
             self.server, self.transport, self.expires
         )
     }

@@ -12,8 +12,9 @@ use super::account::{self, Located};
 use super::{Core, CoreError};
 
 /// How long an account registered away from its first route waits before trying the first
-/// again (RFC 3263 §4.3 leaves it open; 300 s, like most deskphones). The binding held
-/// elsewhere stays until the primary answers, so a failback that fails costs no downtime.
+/// again, by default (`sip.failback_secs`; RFC 3263 §4.3 leaves it open; 300 s, like most
+/// deskphones). The binding held elsewhere stays until the primary answers, so a failback that
+/// fails costs no downtime.
 pub const FAILBACK_INTERVAL: Duration = DEFAULT_FAILBACK_INTERVAL;
 
 impl Core {
@@ -62,7 +63,7 @@ impl Core {
             RegistrationState::Registered { .. } => {
                 started.failed_in_cycle = 0;
                 if started.current != 0 && started.failback_at.is_none() {
-                    started.failback_at = now.checked_add(FAILBACK_INTERVAL);
+                    started.failback_at = now.checked_add(Duration::from_secs(self.settings.failback_secs.into()));
                 }
             }
             RegistrationState::Retrying { failover: true, at, .. } if started.routes.len() > 1 => {
