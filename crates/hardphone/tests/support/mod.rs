@@ -183,6 +183,26 @@ pub fn start_kamailio() -> Kamailio {
     Kamailio { child, dir, port, tls_port: None }
 }
 
+/// Kamailio inside network namespace `netns`, listening on `addr:port` over UDP and TCP (for
+/// tests that change the phone's address: the namespaces are the test's own).
+pub fn start_kamailio_in_netns(netns: &str, addr: &str, port: u16) -> Kamailio {
+    let dir = kamailio_dir();
+    let text = config(&dir, port, None).replace("127.0.0.1", addr);
+    std::fs::write(dir.join("kamailio.cfg"), text).expect("write config");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("kamailio.log")).expect("log file");
+    let child = Command::new("ip")
+        .args(["netns", "exec", netns, "/usr/sbin/kamailio", "-DD", "-E", "-f"])
+        .arg(dir.join("kamailio.cfg"))
+        .arg("-w")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start kamailio in its namespace");
+    Kamailio { child, dir, port, tls_port: None }
+}
+
 /// [`start_kamailio`] plus a TLS listener on 127.0.0.1 (the `tls` module, Debian package
 /// `kamailio-tls-modules`). Its certificate, for `localhost` and `127.0.0.1`, is signed by a
 /// private CA made now, whose certificate is in [`Kamailio::ca_file`].
