@@ -5,6 +5,9 @@
 
 use thiserror::Error;
 
+pub mod g711;
+pub mod g722;
+
 /// Encodes one frame of linear PCM into an RTP payload.
 pub trait Encoder {
     /// The sample rate of the PCM this encoder takes, in Hz.
