@@ -64,3 +64,23 @@ fn a_phone_killed_without_unregistering_replaces_its_stale_binding_when_it_retur
         format!("{}\n{}", location_table(&kamailio), second.log())
     });
 }
+
+#[test]
+fn with_an_outbound_proxy_requests_go_there_whatever_the_server_name() {
+    let mut kamailio = start_kamailio();
+    kamailio.wait_ready();
+    let dir = TempDir::new("proxy");
+    // The server name is never looked up: every request goes to the outbound proxy, and the
+    // REGISTER still names the server (RFC 3261 §8.1.2, §10.2).
+    let mut setup = PhoneSetup::new("pbx.invalid", "udp");
+    setup.outbound_proxy = Some(format!("127.0.0.1:{}", kamailio.port));
+    let phone = start_phone(&dir.path, "phone", &setup);
+    wait_until(
+        "registration through the proxy",
+        Duration::from_secs(15),
+        || bound(&kamailio).then_some(()),
+        || phone.log(),
+    );
+    // `pbx.invalid` cannot resolve (RFC 6761): the binding proves the REGISTER went to the proxy.
+    assert!(!phone.log().contains("cannot locate"), "{}", phone.log());
+}

@@ -363,6 +363,8 @@ pub struct PhoneSetup<'a> {
     pub backup_server: Option<String>,
     /// `sip.failback_secs`, if not the default.
     pub failback_secs: Option<u32>,
+    /// The account's `outbound_proxy`, if any.
+    pub outbound_proxy: Option<String>,
 }
 
 impl PhoneSetup<'_> {
@@ -376,6 +378,7 @@ impl PhoneSetup<'_> {
             expires: 300,
             backup_server: None,
             failback_secs: None,
+            outbound_proxy: None,
         }
     }
 
@@ -391,7 +394,10 @@ impl PhoneSetup<'_> {
         if let Some(seconds) = self.failback_secs {
             sip.push_str(&format!("failback_secs = {seconds}\n"));
         }
-        let backup = self.backup_server.as_ref().map(|b| format!("backup_server = \"{b}\"\n")).unwrap_or_default();
+        let mut backup = self.backup_server.as_ref().map(|b| format!("backup_server = \"{b}\"\n")).unwrap_or_default();
+        if let Some(proxy) = &self.outbound_proxy {
+            backup.push_str(&format!("outbound_proxy = \"{proxy}\"\n"));
+        }
         format!(
             "{sip}[[accounts]]\nlabel = \"Agent {USER}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{USER}\"\n\
              password = \"{PASSWORD}\"\nexpires = {}\n{backup}",
