@@ -200,6 +200,13 @@ async fn drain(core: &mut Core, transports: &mut Transports) -> bool {
                 send(core, transports, to, transport, server_name, flow, bytes).await;
             }
             Output::AccountState { label, state, .. } => info!(account = %label, state = %state, "registration"),
+            Output::Call(call) => info!(call = %call.id, remote = %call.remote, state = ?call.state, "call"),
+            Output::Media { call, media } => match media {
+                Some(m) => {
+                    info!(%call, codec = %m.codec.name, remote = ?m.remote_rtp, direction = ?m.direction, "media")
+                }
+                None => info!(%call, "media stopped"),
+            },
             Output::Stopped => {
                 info!("stopped");
                 return true;

@@ -82,10 +82,11 @@ fn options_from_the_registrar_gets_200_with_allow() {
 }
 
 #[test]
-fn an_invite_gets_480_and_a_bye_481() {
+fn an_invite_rings_and_a_stray_bye_gets_481() {
     let mut h = registered_harness();
     let responses = h.deliver(&request("INVITE", "Call-ID: inv-1@pbx\r\nContact: <sip:pbx@192.0.2.1>\r\n"));
-    assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [480]);
+    assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [180]);
+    assert!(responses[0].headers.get(&HeaderName::Contact).is_some(), "a dialog-creating 180 has our Contact");
     let responses = h.deliver(&request("BYE", "Call-ID: bye-1@pbx\r\n"));
     assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [481]);
     let responses = h.deliver(&request("CANCEL", "Call-ID: can-1@pbx\r\n"));

@@ -31,17 +31,19 @@ use sip::locate::Target;
 use sip::registration::{self, Failure, RegistrationError, RegistrationState};
 use sip::transaction::{self, Event, Input, TimerConfig, TransactionKey, TransactionLayer};
 use sip::uri::UriError;
-use sip::{HeaderName, Message, Transport};
+use sip::{HeaderName, Message, Method, Request, Transport};
 
 use crate::config::{Config, SipSettings};
 use crate::instance::InstanceId;
 
 mod account;
+mod calls;
 mod failover;
 mod uas;
 
 use account::AccountSlot;
 pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
+pub use calls::{capabilities, dial_uri, CallId, CallInfo, CallState};
 pub use failover::FAILBACK_INTERVAL;
 
 /// How long [`Core::stop`] waits for the registrars before giving up: the phone's exit never
@@ -103,6 +105,16 @@ pub enum Output {
         /// The new state.
         state: RegistrationState,
     },
+    /// A call changed state (one per change; the UI shows it).
+    Call(CallInfo),
+    /// What a call's media should do now: send to and receive from the negotiated address with
+    /// the negotiated codec, or stop (`None`: ended, or no usable media).
+    Media {
+        /// The call.
+        call: CallId,
+        /// The negotiated audio.
+        media: Option<sdp::NegotiatedAudio>,
+    },
     /// After [`Core::stop`]: every account is unregistered, or [`STOP_TIMEOUT`] passed; the
     /// edge may exit. Comes once.
     Stopped,
@@ -124,6 +136,18 @@ pub enum CoreError {
     /// The account's server is not `host[:port]`.
     #[error("the server is not host[:port]: {0}")]
     BadServer(UriError),
+    /// The account has not started (its server is not located yet).
+    #[error("account {0} has not started")]
+    NotStarted(usize),
+    /// The number or URI to dial is not usable.
+    #[error("cannot dial that target")]
+    BadTarget,
+    /// No such call.
+    #[error("no call {0}")]
+    UnknownCall(CallId),
+    /// The call's state does not allow this (answer an outgoing call, hold a ringing one).
+    #[error("{0} cannot do that now")]
+    CallState(CallId),
     /// [`Core::try_start_account_on`] was given no route at all.
     #[error("no route to register on")]
     NoRoute,
@@ -164,6 +188,12 @@ pub struct Core {
     clients: BTreeMap<TransactionKey, (usize, u32)>,
     /// Our server transactions: where their responses go.
     servers: BTreeMap<TransactionKey, Route>,
+    /// The calls.
+    calls: BTreeMap<CallId, calls::CallSlot>,
+    /// The client transactions of calls: their call, method and CSeq.
+    call_clients: BTreeMap<TransactionKey, (CallId, sip::Method, u32)>,
+    /// The last call number given.
+    next_call: u64,
     /// Stream flows seen, with their peer.
     flows: BTreeMap<u64, Route>,
     /// The message being handled by [`Core::handle_message`], while its events are processed.
@@ -203,6 +233,9 @@ impl Core {
             rng: ChaCha8Rng::seed_from_u64(seed),
             clients: BTreeMap::new(),
             servers: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            call_clients: BTreeMap::new(),
+            next_call: 0,
             flows: BTreeMap::new(),
             arrival: None,
             life: Life::Running,
@@ -375,6 +408,7 @@ impl Core {
             self.keepalive_timeout(now, slot);
             self.failback_timeout(now, slot);
         }
+        self.calls_handle_timeout(now);
         self.pump(now);
         if let Life::Stopping { deadline } = self.life {
             if now >= deadline {
@@ -390,6 +424,9 @@ impl Core {
             return;
         }
         self.life = Life::Stopping { deadline: now.checked_add(STOP_TIMEOUT).unwrap_or(now) };
+        for call in self.calls.values_mut() {
+            let _ = call.session.hangup(now, &mut self.rng);
+        }
         for started in self.slots.iter_mut().filter_map(|slot| slot.started.as_mut()) {
             started.keepalive = None;
             started.registration.stop(now, &mut self.rng);
@@ -415,7 +452,7 @@ impl Core {
                 started.failback_at,
             ]
         });
-        parts.chain([self.layer.poll_timeout(), deadline]).flatten().min()
+        parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout()]).flatten().min()
     }
 
     /// Runs account `slot`'s keep-alive actions due by `now` (RFC 5626 §4.4).
@@ -464,6 +501,7 @@ impl Core {
                     self.on_registration_output(now, slot, output);
                 }
             }
+            busy |= self.pump_calls(now);
             while let Some(output) = self.layer.poll_output() {
                 busy = true;
                 match output {
@@ -512,6 +550,10 @@ impl Core {
         let bytes = Bytes::from(message.to_bytes());
         if let Some(route) = self.servers.get(key).copied() {
             self.transmit_to(route, None, bytes);
+        } else if let Some(peer) =
+            self.call_clients.get(key).and_then(|(call, ..)| self.calls.get(call)).map(|c| c.peer)
+        {
+            self.transmit_to(peer, None, bytes);
         } else if let Some((slot, _)) = self.clients.get(key) {
             let Some(started) = self.slots[*slot].started.as_ref() else { return };
             let target = &started.target;
@@ -527,8 +569,32 @@ impl Core {
             Event::Request { key, request } => {
                 let Some(route) = self.arrival else { return };
                 self.servers.insert(key.clone(), route);
-                let response = uas::answer(&request, &self.layer, &mut self.rng);
-                let _ = self.layer.respond(now, &key, response);
+                self.on_request(now, key, request, route);
+            }
+            Event::Ack2xx(request) => {
+                if let Some(call) = self.call_of_request(&request) {
+                    if let Some(slot) = self.calls.get_mut(&call) {
+                        slot.session.handle_request(now, None, &request, &mut self.rng);
+                    }
+                }
+            }
+            Event::Response { key, response } if self.call_clients.contains_key(&key) => {
+                let Some(&(call, ..)) = self.call_clients.get(&key) else { return };
+                if let Some(slot) = self.calls.get_mut(&call) {
+                    slot.session.handle_response(now, &response, &mut self.rng);
+                }
+            }
+            Event::StrayResponse(response) => {
+                let call_id = response.headers.get(&HeaderName::CallId).unwrap_or_default().to_owned();
+                if let Some(slot) = self.call_of_call_id(&call_id).and_then(|call| self.calls.get_mut(&call)) {
+                    slot.session.handle_response(now, &response, &mut self.rng);
+                }
+            }
+            Event::Timeout { key } | Event::TransportError { key } if self.call_clients.contains_key(&key) => {
+                let Some((call, method, seq)) = self.call_clients.get(&key).cloned() else { return };
+                if let Some(slot) = self.calls.get_mut(&call) {
+                    slot.session.handle_failure(&method, seq, &mut self.rng);
+                }
             }
             Event::Response { key, response } if response.status >= 200 => {
                 let Some(&(slot, _)) = self.clients.get(&key) else { return };
@@ -549,9 +615,40 @@ impl Core {
             Event::Terminated { key } => {
                 self.clients.remove(&key);
                 self.servers.remove(&key);
+                self.call_clients.remove(&key);
             }
             _ => {}
         }
+    }
+
+    /// A new server transaction's request: calls and their dialogs, else the stateless
+    /// answers of [`uas::answer`].
+    fn on_request(&mut self, now: Instant, key: TransactionKey, request: Request, route: Route) {
+        if request.method == Method::Cancel {
+            let target = self.layer.cancel_target(&request).and_then(|invite| self.call_of_invite(&invite));
+            let response = uas::answer(&request, &self.layer, &mut self.rng);
+            let _ = self.layer.respond(now, &key, response);
+            if let Some(slot) = target.and_then(|call| self.calls.get_mut(&call)) {
+                slot.session.handle_cancel();
+            }
+            return;
+        }
+        if let Some(call) = self.call_of_request(&request) {
+            if let Some(slot) = self.calls.get_mut(&call) {
+                slot.session.handle_request(now, Some(key), &request, &mut self.rng);
+            }
+            return;
+        }
+        let new_call = request.method == Method::Invite
+            && sip::dialog::DialogId::of_request(&request).is_none()
+            && self.life == Life::Running
+            && sip::validate_request(&request, &sip::UasPolicy::phone()).is_ok();
+        if new_call {
+            self.incoming_call(now, key, &request, route);
+            return;
+        }
+        let response = uas::answer(&request, &self.layer, &mut self.rng);
+        let _ = self.layer.respond(now, &key, response);
     }
 
     /// A client transaction ended without a final response: the registration hears of it only
