@@ -23,8 +23,11 @@ struct Cli {
     headless: bool,
     /// Where the phone keeps its state (its instance identifier); default
     /// `$HARDPHONE_STATE_DIR` or `~/.local/state/hardphone`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     state_dir: Option<std::path::PathBuf>,
+    /// The control socket (`hardphone ctl`); default `ctl.sock` in the state directory.
+    #[arg(long, value_name = "PATH", global = true)]
+    socket: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +45,13 @@ enum Command {
         /// The TOML file.
         file: std::path::PathBuf,
     },
+    /// Drive a running phone: `status`, `dial URI`, `answer`, `hangup`, `hold`, `resume`,
+    /// `dtmf DIGITS`, `transfer URI` (a call number may follow). Prints one JSON line.
+    Ctl {
+        /// The request and its arguments.
+        #[arg(required = true, num_args = 1.., trailing_var_arg = true)]
+        words: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,12 +59,21 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Lint { files }) => lint::run(&files, &mut std::io::stdout().lock()),
         Some(Command::CheckConfig { file }) => check_config(&file),
-        None => run_phone(cli.config.as_deref(), cli.state_dir),
+        Some(Command::Ctl { words }) => {
+            let state_dir = cli.state_dir.unwrap_or_else(hardphone::run::default_state_dir);
+            let socket = cli.socket.unwrap_or_else(|| hardphone::ctl::default_socket(&state_dir));
+            hardphone::ctl::client(&socket, &words)
+        }
+        None => run_phone(cli.config.as_deref(), cli.state_dir, cli.socket),
     }
 }
 
 /// Runs the phone on a single-threaded tokio runtime, logging to stderr (`RUST_LOG` filters).
-fn run_phone(config: Option<&std::path::Path>, state_dir: Option<std::path::PathBuf>) -> ExitCode {
+fn run_phone(
+    config: Option<&std::path::Path>,
+    state_dir: Option<std::path::PathBuf>,
+    socket: Option<std::path::PathBuf>,
+) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
@@ -73,7 +92,7 @@ fn run_phone(config: Option<&std::path::Path>, state_dir: Option<std::path::Path
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(hardphone::run::run(config, &state_dir)) {
+    match runtime.block_on(hardphone::run::run(config, &state_dir, socket)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");

@@ -13,6 +13,7 @@ use sip::locate::{LocatePrefs, Locator, Target};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
+use crate::ctl::exec::{execute, EdgeState};
 use crate::dns::Dns;
 use crate::state::load_or_create_instance;
 use crate::transport::{Destination, FlowId, TlsSettings, TransportEvent, Transports};
@@ -45,7 +46,7 @@ pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
 
 /// Runs the phone until SIGINT or SIGTERM, then unregisters and returns. `Err` for what stops
 /// the phone from starting at all (the message names what failed).
-pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
+pub async fn run(config: Config, state_dir: &Path, socket: Option<PathBuf>) -> Result<(), String> {
     let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
     let tls = match &config.sip.tls_ca_file {
         Some(file) => TlsSettings::with_ca_file(file),
@@ -63,6 +64,12 @@ pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
     }
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let socket = socket.unwrap_or_else(|| crate::ctl::default_socket(state_dir));
+    let mut ctl =
+        crate::ctl::serve(&socket).map_err(|e| format!("cannot open the control socket {}: {e}", socket.display()))?;
+    let mut edge = EdgeState::default();
+    let listen_ip = transports.local_addr().ip();
+    edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
     let mut stopping = false;
     let mut network_check = Instant::now() + NETWORK_CHECK;
     loop {
@@ -71,7 +78,8 @@ pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
             check_local_addresses(&mut core, transports.local_addr());
             network_check = Instant::now() + NETWORK_CHECK;
         }
-        if drain(&mut core, &mut transports).await {
+        if drain(&mut core, &mut transports, &mut edge).await {
+            let _ = std::fs::remove_file(&socket);
             return Ok(());
         }
         let timers = [core.poll_timeout(), pending.iter().map(|(at, _)| *at).min(), Some(network_check)];
@@ -80,6 +88,10 @@ pub async fn run(config: Config, state_dir: &Path) -> Result<(), String> {
         tokio::select! {
             event = transports.next_event() => handle_event(&mut core, event),
             _ = sleep => core.handle_timeout(Instant::now()),
+            Some(call) = ctl.recv() => {
+                let answer = execute(&mut core, &mut edge, call.request);
+                let _ = call.reply.send(answer);
+            }
             _ = interrupt.recv() => stopping = stop(&mut core, stopping)?,
             _ = terminate.recv() => stopping = stop(&mut core, stopping)?,
         }
@@ -193,20 +205,34 @@ fn routed_local(target: &Target, listening: SocketAddr) -> Option<SocketAddr> {
 }
 
 /// Sends what the core wants sent and logs its news; true once the core has stopped.
-async fn drain(core: &mut Core, transports: &mut Transports) -> bool {
+async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeState) -> bool {
     while let Some(output) = core.poll_output() {
         match output {
             Output::Transmit { to, transport, server_name, flow, bytes } => {
                 send(core, transports, to, transport, server_name, flow, bytes).await;
             }
-            Output::AccountState { label, state, .. } => info!(account = %label, state = %state, "registration"),
-            Output::Call(call) => info!(call = %call.id, remote = %call.remote, state = ?call.state, "call"),
-            Output::Media { call, media } => match media {
-                Some(m) => {
-                    info!(%call, codec = %m.codec.name, remote = ?m.remote_rtp, direction = ?m.direction, "media")
+            Output::AccountState { index, label, state } => {
+                info!(account = %label, state = %state, "registration");
+                edge.accounts.insert(index, (label, state.to_string()));
+            }
+            Output::Call(call) => {
+                let state = crate::ctl::exec::state_name(&call.state);
+                info!(call = %call.id, remote = %call.remote, %state, "call");
+                if matches!(call.state, phone::core::CallState::Ended(_)) {
+                    edge.media.remove(&call.id);
                 }
-                None => info!(%call, "media stopped"),
-            },
+            }
+            Output::Media { call, media } => {
+                match &media {
+                    Some(m) => {
+                        info!(%call, codec = %m.codec.name, remote = ?m.remote_rtp, direction = ?m.direction, "media")
+                    }
+                    None => info!(%call, "media stopped"),
+                }
+                if let Some(slot) = edge.media.get_mut(&call) {
+                    slot.negotiated = media;
+                }
+            }
             Output::Stopped => {
                 info!("stopped");
                 return true;

@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 pub const USER: &str = "1001";
 /// Its password.
 pub const PASSWORD: &str = "s3cret-1001";
+/// A second account Kamailio knows, for calls between two phones.
+pub const USER2: &str = "1002";
+/// Its password.
+pub const PASSWORD2: &str = "s3cret-1002";
 
 /// Where the Debian package puts Kamailio's modules.
 const MODULES: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
@@ -116,12 +120,14 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "htable.so"
+loadmodule "rr.so"
 modparam("ctl", "binrpc", "unix:{ctl}")
 modparam("usrloc", "db_mode", 0)
 modparam("htable", "htable", "users=>size=4;")
 
 event_route[htable:mod-init] {{
     $sht(users=>{USER}) = "{PASSWORD}";
+    $sht(users=>{USER2}) = "{PASSWORD2}";
 }}
 
 request_route {{
@@ -134,6 +140,25 @@ request_route {{
         }}
         if ($au != $tU) {{ sl_send_reply("403", "Forbidden"); exit; }}
         if (!save("location")) {{ sl_reply_error(); }}
+        exit;
+    }}
+    # Calls between the users: in-dialog requests follow the route set; new INVITEs are
+    # authenticated (407), record-routed and sent to the callee's binding.
+    if (has_totag()) {{
+        if (loose_route() || is_method("ACK|BYE|INFO|NOTIFY|REFER|UPDATE|INVITE")) {{ t_relay(); }}
+        else {{ sl_send_reply("404", "Not Here"); }}
+        exit;
+    }}
+    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+    if (is_method("INVITE")) {{
+        if (!pv_proxy_authenticate("$fd", "$sht(users=>$au)", "0")) {{
+            proxy_challenge("$fd", "1");
+            exit;
+        }}
+        consume_credentials();
+        record_route();
+        if (!lookup("location")) {{ sl_send_reply("404", "Not Found"); exit; }}
+        t_relay();
         exit;
     }}
     sl_send_reply("404", "Not Here");
@@ -365,6 +390,10 @@ pub struct PhoneSetup<'a> {
     pub failback_secs: Option<u32>,
     /// The account's `outbound_proxy`, if any.
     pub outbound_proxy: Option<String>,
+    /// The account's user and password ([`USER`], [`PASSWORD`] unless changed).
+    pub user: &'static str,
+    /// The password.
+    pub password: &'static str,
 }
 
 impl PhoneSetup<'_> {
@@ -379,6 +408,8 @@ impl PhoneSetup<'_> {
             backup_server: None,
             failback_secs: None,
             outbound_proxy: None,
+            user: USER,
+            password: PASSWORD,
         }
     }
 
@@ -399,9 +430,13 @@ impl PhoneSetup<'_> {
             backup.push_str(&format!("outbound_proxy = \"{proxy}\"\n"));
         }
         format!(
-            "{sip}[[accounts]]\nlabel = \"Agent {USER}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{USER}\"\n\
-             password = \"{PASSWORD}\"\nexpires = {}\n{backup}",
-            self.server, self.transport, self.expires
+            "{sip}[[accounts]]\nlabel = \"Agent {user}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{user}\"\n\
+             password = \"{password}\"\nexpires = {}\n{backup}",
+            self.server,
+            self.transport,
+            self.expires,
+            user = self.user,
+            password = self.password
         )
     }
 }
@@ -439,6 +474,21 @@ pub fn start_phone(dir: &Path, name: &str, setup: &PhoneSetup<'_>) -> Phone {
 }
 
 impl Phone {
+    /// `hardphone ctl --socket <this phone's socket> WORDS`: its JSON answer.
+    pub fn ctl(&self, words: &str) -> serde_json::Value {
+        let output = Command::new(env!("CARGO_BIN_EXE_hardphone"))
+            .arg("ctl")
+            .arg("--socket")
+            .arg(self.state_dir.join("ctl.sock"))
+            .args(words.split_whitespace())
+            .output()
+            .expect("run hardphone ctl");
+        let text = String::from_utf8_lossy(&output.stdout);
+        serde_json::from_str(text.trim()).unwrap_or_else(|_| {
+            serde_json::json!({ "ok": false, "error": format!("{text}{}", String::from_utf8_lossy(&output.stderr)) })
+        })
+    }
+
     /// The log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_file).unwrap_or_default()
