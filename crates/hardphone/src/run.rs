@@ -221,6 +221,10 @@ async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeStat
                 if matches!(call.state, phone::core::CallState::Ended(_)) {
                     edge.media.remove(&call.id);
                 }
+                if call.auto_answer {
+                    let answer = crate::ctl::exec::answer(core, edge, call.id);
+                    info!(call = %call.id, %answer, "auto-answered");
+                }
             }
             Output::Media { call, media } => {
                 match &media {

@@ -15,6 +15,11 @@ use support::{
 
 /// Kamailio with both phones registered.
 fn two_phones(dir: &TempDir) -> (Kamailio, Phone, Phone) {
+    two_phones_with(dir, None)
+}
+
+/// [`two_phones`], the callee's account answering by `auto_answer`.
+fn two_phones_with(dir: &TempDir, auto_answer: Option<&'static str>) -> (Kamailio, Phone, Phone) {
     let mut kamailio = start_kamailio();
     kamailio.wait_ready();
     let server = format!("127.0.0.1:{}", kamailio.port);
@@ -22,6 +27,7 @@ fn two_phones(dir: &TempDir) -> (Kamailio, Phone, Phone) {
     let mut bob_setup = PhoneSetup::new(server, "udp");
     bob_setup.user = USER2;
     bob_setup.password = PASSWORD2;
+    bob_setup.auto_answer = auto_answer;
     let bob = start_phone(&dir.path, "bob", &bob_setup);
     let both = || {
         let table = location_table(&kamailio);
@@ -79,4 +85,14 @@ fn a_call_cancelled_before_answer_stops_ringing() {
     wait_call(&alice, &bob, "the caller ended", state_is("ended: LocalHangup"));
     let refused = bob.ctl("answer");
     assert_eq!(refused["ok"], false, "nothing left to answer: {refused}");
+}
+
+#[test]
+fn an_auto_answer_account_takes_the_call_without_a_key_press() {
+    let dir = TempDir::new("autoanswer");
+    let (_kamailio, alice, bob) = two_phones_with(&dir, Some("always"));
+    assert_eq!(alice.ctl(&format!("dial {USER2}"))["ok"], true);
+    wait_call(&alice, &bob, "the call is up", state_is("active"));
+    wait_call(&bob, &alice, "the callee answered by itself", state_is("active"));
+    assert!(bob.log().contains("auto-answered"), "{}", bob.log());
 }

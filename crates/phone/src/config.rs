@@ -54,6 +54,19 @@ impl Default for SipSettings {
     }
 }
 
+/// When an account answers incoming calls by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoAnswer {
+    /// Never: the phone rings.
+    #[default]
+    Off,
+    /// When the INVITE asks for it (intercom, paging, a dialer).
+    Header,
+    /// Every call.
+    Always,
+}
+
 /// Reads `transport = "udp" | "tcp" | "tls"` (any case) into the one transport type of `sip`.
 fn transport<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Transport, D::Error> {
     let text = String::deserialize(deserializer)?;
@@ -116,6 +129,11 @@ pub struct Account {
     /// False keeps the account in the file without registering it.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// When incoming calls are answered without a key press: `off` (default), `header` (the
+    /// INVITE asks for it: Call-Info `answer-after`, Alert-Info `info=alert-autoanswer`,
+    /// `Ring Answer`/`Auto Answer`, or Answer-Mode: Auto, RFC 5373), or `always`.
+    #[serde(default)]
+    pub auto_answer: AutoAnswer,
 }
 
 fn default_expires() -> u32 {

@@ -9,5 +9,5 @@ pub mod core;
 pub mod instance;
 
 pub use crate::core::{AccountInfo, Core, CoreError, Output};
-pub use config::{Account, Config, ConfigError, Problem, SipSettings, Transport};
+pub use config::{Account, AutoAnswer, Config, ConfigError, Problem, SipSettings, Transport};
 pub use instance::{InstanceId, InstanceIdError};

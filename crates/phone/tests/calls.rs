@@ -23,9 +23,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn config(user: &str, server: SocketAddr) -> Config {
+fn config(user: &str, server: SocketAddr, auto_answer: &str) -> Config {
     Config::from_toml(&format!(
-        "[[accounts]]\nlabel = \"{user}\"\nserver = \"{server}\"\nuser = \"{user}\"\npassword = \"pw\"\n"
+        "[[accounts]]\nlabel = \"{user}\"\nserver = \"{server}\"\nuser = \"{user}\"\npassword = \"pw\"\n\
+         auto_answer = \"{auto_answer}\"\n"
     ))
     .unwrap()
 }
@@ -42,11 +43,15 @@ struct Phones {
 
 impl Phones {
     fn new() -> Phones {
+        Phones::with_bob_answering("off")
+    }
+
+    fn with_bob_answering(auto_answer: &str) -> Phones {
         let now = Instant::now();
         let instance = |n: u8| InstanceId::parse(&format!("urn:uuid:00000000-0000-4000-8000-00000000000{n}")).unwrap();
         let mut cores = [
-            Core::new(&config("alice", addr(BOB)), instance(1), 1),
-            Core::new(&config("bob", addr(ALICE)), instance(2), 2),
+            Core::new(&config("alice", addr(BOB), "off"), instance(1), 1),
+            Core::new(&config("bob", addr(ALICE), auto_answer), instance(2), 2),
         ];
         for (i, core) in cores.iter_mut().enumerate() {
             let target = Target { addr: addr(1 - i), transport: Transport::Udp, host: addr(1 - i).ip().to_string() };
@@ -231,4 +236,36 @@ fn errors_name_the_problem() {
     assert!(p.cores[ALICE].answer(p.now, alice, 1).is_err(), "an outgoing call cannot be answered");
     assert!(p.cores[ALICE].hangup(p.now, CallId(99)).is_err());
     assert!(p.cores[ALICE].dial(p.now, 7, "x", 1).is_err(), "no account 7");
+}
+
+#[test]
+fn auto_answer_marks_incoming_calls_by_the_accounts_policy() {
+    for (policy, expected) in [("off", false), ("header", false), ("always", true)] {
+        let mut p = Phones::with_bob_answering(policy);
+        p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+        p.run(ms(100));
+        let incoming = p.calls[BOB].last().unwrap();
+        assert_eq!((incoming.state.clone(), incoming.auto_answer), (CallState::Incoming, expected), "{policy}");
+    }
+}
+
+#[test]
+fn an_invite_asks_for_auto_answer_in_the_ways_pbxs_do() {
+    let invite = |extra: &str| {
+        let text = format!(
+            "INVITE sip:bob@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\n\
+             To: <sip:bob@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
+        );
+        match Message::parse(text.into_bytes()).unwrap() {
+            Message::Request(r) => r,
+            _ => unreachable!(),
+        }
+    };
+    use phone::core::asks_for_auto_answer as asks;
+    assert!(asks(&invite("Call-Info: <sip:pbx>;answer-after=0\r\n")));
+    assert!(asks(&invite("Alert-Info: <http://x>;info=alert-autoanswer\r\n")));
+    assert!(asks(&invite("Alert-Info: Ring Answer\r\n")));
+    assert!(asks(&invite("Answer-Mode: Auto\r\n")));
+    assert!(!asks(&invite("Answer-Mode: Manual\r\n")));
+    assert!(!asks(&invite("Alert-Info: <http://x/ring.wav>\r\n")));
 }

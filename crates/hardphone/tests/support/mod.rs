@@ -394,6 +394,8 @@ pub struct PhoneSetup<'a> {
     pub user: &'static str,
     /// The password.
     pub password: &'static str,
+    /// The account's `auto_answer`, if set.
+    pub auto_answer: Option<&'static str>,
 }
 
 impl PhoneSetup<'_> {
@@ -410,6 +412,7 @@ impl PhoneSetup<'_> {
             outbound_proxy: None,
             user: USER,
             password: PASSWORD,
+            auto_answer: None,
         }
     }
 
@@ -428,6 +431,9 @@ impl PhoneSetup<'_> {
         let mut backup = self.backup_server.as_ref().map(|b| format!("backup_server = \"{b}\"\n")).unwrap_or_default();
         if let Some(proxy) = &self.outbound_proxy {
             backup.push_str(&format!("outbound_proxy = \"{proxy}\"\n"));
+        }
+        if let Some(policy) = self.auto_answer {
+            backup.push_str(&format!("auto_answer = \"{policy}\"\n"));
         }
         format!(
             "{sip}[[accounts]]\nlabel = \"Agent {user}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{user}\"\n\

@@ -16,6 +16,7 @@ use sip::transaction::{TimerConfig, TransactionKey};
 use sip::{HeaderName, Method, Request, Transport};
 
 use super::{Core, CoreError, Output, Route};
+use crate::config::AutoAnswer;
 
 /// A call's number in this core, for the edge and the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +64,9 @@ pub struct CallInfo {
     pub outgoing: bool,
     /// Where it stands.
     pub state: CallState,
+    /// An incoming call the account's `auto_answer` says to answer at once (the edge answers
+    /// it with [`Core::answer`]).
+    pub auto_answer: bool,
 }
 
 /// How long an ended call is kept, for its last transactions (a challenged BYE).
@@ -79,6 +83,7 @@ pub(super) struct CallSlot {
     pub remote: String,
     pub outgoing: bool,
     pub state: CallState,
+    pub auto_answer: bool,
     /// Our SDP parameters: address, the edge's RTP port, o= id and version.
     pub local: Option<LocalMedia>,
     /// Our last session description sent (offer or answer).
@@ -136,6 +141,7 @@ impl Core {
             remote: to,
             outgoing: true,
             state: CallState::Dialing,
+            auto_answer: false,
             local: Some(local),
             our_sdp: Some(offer),
             media: None,
@@ -225,6 +231,7 @@ impl Core {
                 remote: c.remote.clone(),
                 outgoing: c.outgoing,
                 state: c.state.clone(),
+                auto_answer: c.auto_answer,
             })
             .collect()
     }
@@ -259,6 +266,11 @@ impl Core {
             remote,
             outgoing: false,
             state: CallState::Incoming,
+            auto_answer: slot.is_some_and(|slot| match self.slots[slot].account.auto_answer {
+                AutoAnswer::Off => false,
+                AutoAnswer::Header => asks_for_auto_answer(request),
+                AutoAnswer::Always => true,
+            }),
             local: None,
             our_sdp: None,
             media: None,
@@ -442,6 +454,7 @@ impl Core {
             remote: call.remote.clone(),
             outgoing: call.outgoing,
             state: call.state.clone(),
+            auto_answer: call.auto_answer && call.state == CallState::Incoming,
         };
         self.outbox.push_back(Output::Call(info));
     }
@@ -535,6 +548,21 @@ impl Core {
         }
         first.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
+}
+
+/// True when an INVITE asks to be answered without ringing: Call-Info with `answer-after`
+/// (Polycom/Yealink intercom), Alert-Info `info=alert-autoanswer`, `Ring Answer` or
+/// `Auto Answer`, or `Answer-Mode: Auto` (RFC 5373 §4).
+pub fn asks_for_auto_answer(request: &Request) -> bool {
+    let h = &request.headers;
+    let has = |name: &str, needle: &str| {
+        h.get_all(&HeaderName::from_bytes(name)).any(|v| v.to_ascii_lowercase().contains(needle))
+    };
+    has("Call-Info", "answer-after")
+        || has("Alert-Info", "alert-autoanswer")
+        || has("Alert-Info", "ring answer")
+        || has("Alert-Info", "auto answer")
+        || h.get_all(&HeaderName::from_bytes("Answer-Mode")).any(|v| v.trim().to_ascii_lowercase().starts_with("auto"))
 }
 
 /// A header value without its tag parameter.
