@@ -1,0 +1,43 @@
+"""One figure's result: rows of (Hardphone, baresip, ratio) from the same run, each compared with
+its goal (goals.py), plus the details that explain it (JSON only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from . import goals
+
+
+@dataclass
+class Row:
+    key: str  # stable id, e.g. "idle.vmhwm"; goals are keyed by it
+    label: str
+    unit: str  # "KiB", "s", "ms", "B"
+    hardphone: float | None
+    baresip: float | None
+    ratio: float | None = None  # hardphone / baresip
+    goal: str | None = None
+    met: bool | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        if self.ratio is None and self.hardphone is not None and self.baresip:
+            self.ratio = self.hardphone / self.baresip
+        goal = goals.GOALS.get(self.key)
+        if goal is not None:
+            self.goal = goal.text
+            if self.ratio is not None:
+                self.met = self.ratio <= goal.max_ratio
+
+
+@dataclass
+class Result:
+    id: str
+    title: str
+    status: str  # "ok", "not yet", "error"
+    message: str = ""
+    rows: list[Row] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
