@@ -74,9 +74,18 @@ fn run_phone(
     state_dir: Option<std::path::PathBuf>,
     socket: Option<std::path::PathBuf>,
 ) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // `RUST_LOG` as `level` or `target=level,...` (no regular expressions: a smaller phone).
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let fmt = tracing_subscriber::fmt::layer().with_ansi(colour).with_writer(std::io::stderr);
+        tracing_subscriber::registry().with(fmt).with(filter).init();
+    }
     let config = match hardphone::run::load_config(config) {
         Ok(config) => config,
         Err(message) => {
