@@ -11,6 +11,9 @@ use serde::Deserialize;
 use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
+mod audio;
+pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +24,9 @@ pub struct Config {
     /// The `[[accounts]]` tables, in order; the first is the default line.
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// The `[audio]` table.
+    #[serde(default)]
+    pub audio: AudioSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -222,6 +228,9 @@ impl Config {
         if !FAILBACK_RANGE.contains(&self.sip.failback_secs) {
             let (min, max) = (*FAILBACK_RANGE.start(), *FAILBACK_RANGE.end());
             return invalid("sip.failback_secs".into(), Problem::OutOfRange { min, max });
+        }
+        if let Err((field, problem)) = self.audio.check() {
+            return invalid(format!("audio.{field}"), problem);
         }
         for (i, account) in self.accounts.iter().enumerate() {
             if let Err((field, problem)) = account.check() {

@@ -111,3 +111,23 @@ fn a_tls_ca_file_is_read() {
     assert_eq!(config.sip.tls_ca_file.as_deref(), Some(std::path::Path::new("/etc/hardphone/pbx-ca.pem")));
     assert_eq!(Config::default().sip.tls_ca_file, None);
 }
+
+#[test]
+fn the_audio_table_names_devices_by_mode_and_is_checked() {
+    let config = Config::from_toml(
+        "[audio]\ninput = \"plughw:CARD=Headset\"\noutput = \"file:/tmp/speaker.wav\"\nsample_rate = 48000\n\
+         tone_region = \"uk\"\n[audio.handset]\ninput = \"null\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.audio.input, "plughw:CARD=Headset");
+    assert_eq!(config.audio.ringer(), "file:/tmp/speaker.wav", "the ringer defaults to the output");
+    assert_eq!(config.audio.handset.input.as_deref(), Some("null"));
+    assert_eq!(config.audio.tone_region, ToneRegion::Uk);
+    assert_eq!(Config::default().audio.sample_rate, 16_000);
+    assert_eq!(
+        problem("[audio]\nsample_rate = 44100\n"),
+        ("audio.sample_rate".into(), Problem::OutOfRange { min: 8_000, max: 48_000 })
+    );
+    assert_eq!(problem("[audio.speaker]\noutput = \"file:\"\n"), ("audio.speaker.output".into(), Problem::Empty));
+    assert!(Config::from_toml("[audio]\nvolume = 3\n").is_err(), "unknown keys are errors");
+}
