@@ -84,3 +84,21 @@ fn with_an_outbound_proxy_requests_go_there_whatever_the_server_name() {
     // `pbx.invalid` cannot resolve (RFC 6761): the binding proves the REGISTER went to the proxy.
     assert!(!phone.log().contains("cannot locate"), "{}", phone.log());
 }
+
+#[test]
+fn the_phone_registers_over_ipv6_by_udp_and_tcp() {
+    let mut kamailio = support::start_kamailio_ipv6();
+    kamailio.wait_ready();
+    let dir = TempDir::new("ipv6");
+    for transport in ["udp", "tcp"] {
+        let mut setup = PhoneSetup::new(format!("[::1]:{}", kamailio.port), transport);
+        setup.listen_ip = "[::1]";
+        let mut phone = start_phone(&dir.path, transport, &setup);
+        let contact = format!("sip:{USER}@[::1]:");
+        let bound_v6 = || location_table(&kamailio).contains(&contact).then_some(());
+        wait_until("registration over IPv6", Duration::from_secs(15), bound_v6, || phone.log());
+        assert!(phone.terminate().success());
+        let gone = || (!location_table(&kamailio).contains(&contact)).then_some(());
+        wait_until("unregistration over IPv6", Duration::from_secs(15), gone, || phone.log());
+    }
+}

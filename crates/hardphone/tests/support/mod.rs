@@ -208,6 +208,16 @@ pub fn start_kamailio() -> Kamailio {
     Kamailio { child, dir, port, tls_port: None }
 }
 
+/// Kamailio on the IPv6 loopback `[::1]` over UDP and TCP (one port).
+pub fn start_kamailio_ipv6() -> Kamailio {
+    let dir = kamailio_dir();
+    let port = free_port();
+    std::fs::write(dir.join("kamailio.cfg"), config(&dir, port, None).replace("127.0.0.1", "[::1]"))
+        .expect("write config");
+    let child = spawn(&dir);
+    Kamailio { child, dir, port, tls_port: None }
+}
+
 /// Kamailio inside network namespace `netns`, listening on `addr:port` over UDP and TCP (for
 /// tests that change the phone's address: the namespaces are the test's own).
 pub fn start_kamailio_in_netns(netns: &str, addr: &str, port: u16) -> Kamailio {
@@ -396,6 +406,8 @@ pub struct PhoneSetup<'a> {
     pub password: &'static str,
     /// The account's `auto_answer`, if set.
     pub auto_answer: Option<&'static str>,
+    /// The address the phone listens on (`127.0.0.1` unless changed; `[::1]` for IPv6).
+    pub listen_ip: &'static str,
 }
 
 impl PhoneSetup<'_> {
@@ -413,12 +425,13 @@ impl PhoneSetup<'_> {
             user: USER,
             password: PASSWORD,
             auto_answer: None,
+            listen_ip: "127.0.0.1",
         }
     }
 
     /// The configuration file's text.
     pub fn toml(&self, listen_port: u16) -> String {
-        let mut sip = format!("[sip]\nlisten = \"127.0.0.1:{listen_port}\"\n");
+        let mut sip = format!("[sip]\nlisten = \"{}:{listen_port}\"\n", self.listen_ip);
         if let Some(file) = &self.tls_ca_file {
             sip.push_str(&format!("tls_ca_file = \"{}\"\n", file.display()));
         }
