@@ -237,6 +237,10 @@ async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeStat
                     slot.negotiated = media;
                 }
             }
+            Output::TransferRequest { call, target } => {
+                let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
+                info!(%call, %target, %answer, "transfer requested (REFER)");
+            }
             Output::Stopped => {
                 info!("stopped");
                 return true;

@@ -83,7 +83,10 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             done(core.set_hold(now, call, false), call)
         }
         Request::Dtmf { .. } => error("DTMF needs the media engine, which is not wired into the phone yet"),
-        Request::Transfer { .. } => error("transfer (REFER) is not built yet"),
+        Request::Transfer { uri, call } => {
+            let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
+            done(core.transfer(now, call, &uri), call)
+        }
     }
 }
 
@@ -95,6 +98,21 @@ pub fn answer(core: &mut Core, edge: &mut EdgeState, call: CallId) -> Value {
     };
     match core.answer(Instant::now(), call, port) {
         Ok(()) => {
+            edge.media.insert(call, CallMedia { socket, negotiated: None });
+            json!({ "ok": true, "call": call.0 })
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// Places the call a REFER on `referred_by` asked for, from a new RTP socket.
+pub fn dial_for_transfer(core: &mut Core, edge: &mut EdgeState, referred_by: CallId, target: &str) -> Value {
+    let (socket, port) = match edge.bind_media() {
+        Ok(bound) => bound,
+        Err(e) => return error(format!("cannot open an RTP socket: {e}")),
+    };
+    match core.dial_for_transfer(Instant::now(), referred_by, target, port) {
+        Ok(call) => {
             edge.media.insert(call, CallMedia { socket, negotiated: None });
             json!({ "ok": true, "call": call.0 })
         }

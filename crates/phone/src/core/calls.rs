@@ -374,12 +374,7 @@ impl Core {
                 let media = self.take_answer(id, &body);
                 self.set_media(id, media);
             }
-            SessionEvent::Request { key, request } => {
-                let status = if request.method == Method::Info { 200 } else { 501 };
-                if let Some(call) = self.calls.get_mut(&id) {
-                    call.session.respond(key, &request, status);
-                }
-            }
+            SessionEvent::Request { key, request } => self.in_dialog_request(now, id, key, &request),
             SessionEvent::Ended(reason) => {
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.ended_at = Some(now);
@@ -441,8 +436,9 @@ impl Core {
     fn set_state(&mut self, id: CallId, state: CallState) {
         let Some(call) = self.calls.get_mut(&id) else { return };
         if call.state != state {
-            call.state = state;
+            call.state = state.clone();
             self.report_call(id);
+            self.transfer_progress(id, &state);
         }
     }
 

@@ -39,6 +39,7 @@ use crate::instance::InstanceId;
 mod account;
 mod calls;
 mod failover;
+mod transfer;
 mod uas;
 
 use account::AccountSlot;
@@ -114,6 +115,14 @@ pub enum Output {
         call: CallId,
         /// The negotiated audio.
         media: Option<sdp::NegotiatedAudio>,
+    },
+    /// The far end of `call` asked us (REFER, RFC 3515) to call `target`: the edge binds an RTP
+    /// socket and calls [`Core::dial_for_transfer`].
+    TransferRequest {
+        /// The call the REFER came in.
+        call: CallId,
+        /// The Refer-To URI.
+        target: String,
     },
     /// After [`Core::stop`]: every account is unregistered, or [`STOP_TIMEOUT`] passed; the
     /// edge may exit. Comes once.
@@ -194,6 +203,8 @@ pub struct Core {
     call_clients: BTreeMap<TransactionKey, (CallId, sip::Method, u32)>,
     /// The last call number given.
     next_call: u64,
+    /// Calls placed for a received REFER: the call → the call that asked for it.
+    transfers: BTreeMap<CallId, CallId>,
     /// Stream flows seen, with their peer.
     flows: BTreeMap<u64, Route>,
     /// The message being handled by [`Core::handle_message`], while its events are processed.
@@ -236,6 +247,7 @@ impl Core {
             calls: BTreeMap::new(),
             call_clients: BTreeMap::new(),
             next_call: 0,
+            transfers: BTreeMap::new(),
             flows: BTreeMap::new(),
             arrival: None,
             life: Life::Running,

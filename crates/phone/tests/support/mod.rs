@@ -203,11 +203,11 @@ impl Harness {
                         }
                     }
                     Output::AccountState { index, state, .. } => self.states.push((self.now, index, state)),
-                    Output::Call(_) | Output::Media { .. } => {}
                     Output::Stopped => {
                         assert!(self.stopped_at.is_none(), "Stopped comes once");
                         self.stopped_at = Some(self.now);
                     }
+                    _ => {}
                 }
             }
             if replies.is_empty() {

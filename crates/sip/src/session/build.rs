@@ -97,11 +97,25 @@ impl Session {
         body: &Body,
         rng: &mut impl RngCore,
     ) -> Result<u32, SessionError> {
+        self.send_in_dialog_with(method, &[], body, rng)
+    }
+
+    /// [`Session::send_in_dialog`] with `extra` header fields (Refer-To, Event ...).
+    pub(super) fn send_in_dialog_with(
+        &mut self,
+        method: Method,
+        extra: &[(HeaderName, String)],
+        body: &Body,
+        rng: &mut impl RngCore,
+    ) -> Result<u32, SessionError> {
         let Some(dialog) = self.dialog.as_mut() else { return Err(SessionError::InvalidState(self.state)) };
         let mut request = dialog.request(method)?;
         let seq = dialog.local_seq();
         if let Some(agent) = &self.config.user_agent {
             request.headers.push(HeaderName::UserAgent, agent)?;
+        }
+        for (name, value) in extra {
+            request.headers.push(name.clone(), value)?;
         }
         request_body(&mut request, body)?;
         self.authorize(&mut request, rng)?;

@@ -70,6 +70,7 @@ impl Session {
             glare: None,
             peer_reinvite: None,
             bye_seq: None,
+            refer: None,
             www: None,
             proxy: None,
             challenges: 0,
@@ -125,6 +126,25 @@ impl Session {
         Ok(())
     }
 
+    /// Asks the peer to call `target` (blind transfer, RFC 3515 §2.4.1): a REFER with Refer-To
+    /// and Referred-By. Its answer comes as [`SessionEvent::TransferAnswered`], its progress as
+    /// NOTIFY requests with `message/sipfrag` bodies (RFC 3515 §2.4.5).
+    pub fn refer(&mut self, target: &str, rng: &mut impl RngCore) -> Result<(), SessionError> {
+        if self.state != SessionState::Confirmed {
+            return Err(SessionError::InvalidState(self.state));
+        }
+        self.challenges = 0;
+        let seq = self.send_refer(target, rng)?;
+        self.refer = Some((seq, target.to_owned()));
+        Ok(())
+    }
+
+    fn send_refer(&mut self, target: &str, rng: &mut impl RngCore) -> Result<u32, SessionError> {
+        let referred_by = self.config.from.clone();
+        let extra = [(HeaderName::ReferTo, format!("<{target}>")), (HeaderName::ReferredBy, referred_by)];
+        self.send_in_dialog_with(Method::Refer, &extra, &None, rng)
+    }
+
     /// A response to one of our requests (the transaction layer matched it; 2xx
     /// retransmissions and other forks' 2xx included, RFC 6026 §7.2).
     pub fn handle_response(&mut self, now: Instant, response: &Response, rng: &mut impl RngCore) {
@@ -136,6 +156,7 @@ impl Session {
             }
             "INVITE" if self.role == Role::Caller => self.invite_response(response, seq, rng),
             "INVITE" if (200..300).contains(&response.status) => self.ack_again(seq, response, rng),
+            "REFER" if self.refer.as_ref().is_some_and(|(s, _)| *s == seq) => self.refer_response(response, rng),
             "BYE"
                 if matches!(response.status, 401 | 407)
                     && self.bye_seq == Some(seq)
@@ -145,6 +166,36 @@ impl Session {
             }
             _ => {}
         }
+    }
+
+    /// Reports the progress of a REFER the peer sent us (RFC 3515 §2.4.4): a NOTIFY with
+    /// `Event: refer` and a `message/sipfrag` body holding the status line of our call to the
+    /// target (`SIP/2.0 100 Trying`, `SIP/2.0 200 OK`); `done` ends the implicit subscription.
+    pub fn notify_refer(&mut self, status: u16, done: bool, rng: &mut impl RngCore) -> Result<(), SessionError> {
+        let state = if done { "terminated;reason=noresource".to_owned() } else { "active;expires=60".to_owned() };
+        let extra = [(HeaderName::Event, "refer".to_owned()), (HeaderName::SubscriptionState, state)];
+        let frag = format!("SIP/2.0 {status} {}\r\n", crate::reason_phrase(status));
+        let body = Some(("message/sipfrag;version=2.0".to_owned(), Bytes::from(frag)));
+        self.send_in_dialog_with(Method::Notify, &extra, &body, rng)?;
+        Ok(())
+    }
+
+    /// The answer to our REFER: a challenge is answered once more; else reported.
+    fn refer_response(&mut self, response: &Response, rng: &mut impl RngCore) {
+        let status = response.status;
+        if status < 200 {
+            return;
+        }
+        if matches!(status, 401 | 407) && self.take_challenge(response) {
+            if let Some((_, target)) = self.refer.take() {
+                if let Ok(seq) = self.send_refer(&target, rng) {
+                    self.refer = Some((seq, target));
+                }
+            }
+            return;
+        }
+        self.refer = None;
+        self.event(SessionEvent::TransferAnswered { status });
     }
 
     /// A request of ours got no final response (timeout or transport error): an INVITE ends

@@ -154,6 +154,12 @@ pub enum SessionEvent {
         /// The request.
         request: Box<Request>,
     },
+    /// Our REFER (blind transfer, RFC 3515) was accepted (2xx) or refused (`status` ≥ 300);
+    /// its progress then comes in NOTIFYs (reported as [`SessionEvent::Request`]).
+    TransferAnswered {
+        /// The REFER's final status.
+        status: u16,
+    },
     /// The session ended.
     Ended(EndReason),
 }
@@ -295,6 +301,8 @@ pub struct Session {
     peer_reinvite: Option<(TransactionKey, Request)>,
     /// The CSeq of our outstanding BYE, if any.
     bye_seq: Option<u32>,
+    /// Our outstanding REFER: its CSeq and Refer-To target (resent on a challenge).
+    refer: Option<(u32, String)>,
     www: Option<ClientAuth>,
     proxy: Option<ClientAuth>,
     /// Challenges answered for the current request, so a refused password is no loop.

@@ -1,0 +1,116 @@
+//! Blind transfer (RFC 3515): we ask the far end to call someone else with REFER and hang up
+//! once its NOTIFY says that call is answered; and we obey a REFER we receive, calling the
+//! target and reporting progress in NOTIFYs (RFC 3515 §2.4.4–§2.4.5).
+
+use std::time::Instant;
+
+use sip::header::ReferTo;
+use sip::session::EndReason;
+use sip::transaction::TransactionKey;
+use sip::{HeaderName, Method, Request};
+
+use super::calls::{dial_uri, CallId, CallState};
+use super::{Core, CoreError, Output};
+
+impl Core {
+    /// Transfers call `call` to `target` (a number, `user@host` or a URI): REFER; the call is
+    /// hung up when the far end reports the new call answered.
+    pub fn transfer(&mut self, now: Instant, call: CallId, target: &str) -> Result<(), CoreError> {
+        let domain = self.call_domain(call);
+        let slot = self.calls.get_mut(&call).ok_or(CoreError::UnknownCall(call))?;
+        let uri = dial_uri(target, &domain);
+        slot.session.refer(&uri, &mut self.rng).map_err(|_| CoreError::CallState(call))?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Places the call a received REFER asked for (after [`Output::TransferRequest`]), our RTP
+    /// on `media_port`; its progress is reported to the referrer on call `referred_by`.
+    pub fn dial_for_transfer(
+        &mut self,
+        now: Instant,
+        referred_by: CallId,
+        target: &str,
+        media_port: u16,
+    ) -> Result<CallId, CoreError> {
+        let account = self.calls.get(&referred_by).ok_or(CoreError::UnknownCall(referred_by))?.account;
+        let call = self.dial(now, account, target, media_port)?;
+        self.transfers.insert(call, referred_by);
+        Ok(call)
+    }
+
+    /// The domain of call `call`'s account, for dialing a bare number.
+    fn call_domain(&self, call: CallId) -> String {
+        let account = self.calls.get(&call).map(|c| c.account);
+        let slot = self.slots.iter().find(|s| Some(s.index) == account);
+        slot.and_then(|s| sip::uri::Host::parse_with_port(&s.account.server).ok())
+            .map(|(h, _)| h.to_string())
+            .unwrap_or_default()
+    }
+
+    /// A request in call `id`'s dialog the session left to us: REFER is obeyed, NOTIFY of a
+    /// transfer we asked for followed, INFO and MESSAGE accepted; others get 501.
+    pub(super) fn in_dialog_request(&mut self, now: Instant, id: CallId, key: TransactionKey, request: &Request) {
+        let status = match request.method {
+            Method::Refer => return self.refer_received(id, key, request),
+            Method::Notify => {
+                self.notify_received(now, id, request);
+                200
+            }
+            Method::Info | Method::Message => 200,
+            _ => 501,
+        };
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.session.respond(key, request, status);
+        }
+    }
+
+    /// A REFER (RFC 3515 §2.4.2): 202, a first NOTIFY (100 Trying), and the edge is asked to
+    /// place the call. A REFER without a usable Refer-To gets 400.
+    fn refer_received(&mut self, id: CallId, key: TransactionKey, request: &Request) {
+        let target = request.headers.typed::<ReferTo>().ok().flatten().map(|r| r.uri_text.to_owned());
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        let Some(target) = target.filter(|t| t.starts_with("sip:") || t.starts_with("sips:") || t.starts_with("tel:"))
+        else {
+            call.session.respond(key, request, 400);
+            return;
+        };
+        // Attended transfer (?Replaces=..., RFC 3891) is not taken yet: only the URI is dialed.
+        let target = target.split('?').next().unwrap_or_default().to_owned();
+        call.session.respond(key, request, 202);
+        let _ = call.session.notify_refer(100, false, &mut self.rng);
+        self.outbox.push_back(Output::TransferRequest { call: id, target });
+    }
+
+    /// A NOTIFY about our REFER (RFC 3515 §2.4.5): a 2xx in its sipfrag means the far end's new
+    /// call is up, so ours ends.
+    fn notify_received(&mut self, now: Instant, id: CallId, request: &Request) {
+        let is_refer = request.headers.get(&HeaderName::Event).is_some_and(|e| e.trim().starts_with("refer"));
+        let frag = String::from_utf8_lossy(&request.body);
+        let status =
+            frag.lines().next().and_then(|line| line.split_whitespace().nth(1)).and_then(|s| s.parse::<u16>().ok());
+        if is_refer && status.is_some_and(|s| (200..300).contains(&s)) {
+            if let Some(call) = self.calls.get_mut(&id) {
+                let _ = call.session.hangup(now, &mut self.rng);
+            }
+        }
+    }
+
+    /// A call placed for a REFER changed state: tell the referrer (RFC 3515 §2.4.4).
+    pub(super) fn transfer_progress(&mut self, id: CallId, state: &CallState) {
+        let Some(&referrer) = self.transfers.get(&id) else { return };
+        let (status, done) = match state {
+            CallState::Ringing { .. } => (180, false),
+            CallState::Active => (200, true),
+            CallState::Ended(EndReason::Rejected { status, .. }) => (*status, true),
+            CallState::Ended(_) => (487, true),
+            _ => return,
+        };
+        if done {
+            self.transfers.remove(&id);
+        }
+        if let Some(call) = self.calls.get_mut(&referrer) {
+            let _ = call.session.notify_refer(status, done, &mut self.rng);
+        }
+    }
+}

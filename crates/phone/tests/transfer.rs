@@ -1,0 +1,181 @@
+//! Blind transfer (RFC 3515) between three phone cores behind a stand-in PBX on a virtual clock:
+//! every core registers to the PBX address; the PBX answers REGISTERs and relays everything
+//! else by Call-ID between the two phones of each call (a new INVITE goes to the phone named
+//! by its Request-URI user).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use phone::core::{CallId, CallInfo, CallState, Core, Output, Routes};
+use phone::{Config, InstanceId};
+use sip::locate::Target;
+use sip::session::EndReason;
+use sip::{reply, HeaderName, Message, Method, Transport};
+
+const USERS: [&str; 3] = ["alice", "bob", "carol"];
+const ALICE: usize = 0;
+const BOB: usize = 1;
+const CAROL: usize = 2;
+
+fn pbx() -> SocketAddr {
+    "192.0.2.100:5060".parse().unwrap()
+}
+
+fn addr(i: usize) -> SocketAddr {
+    format!("192.0.2.{}:5060", i + 1).parse().unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+struct Pbx {
+    now: Instant,
+    cores: Vec<Core>,
+    /// Call-ID → the two phones of that call.
+    calls: BTreeMap<String, (usize, usize)>,
+    wire: Vec<(Instant, usize, Vec<u8>)>,
+    infos: Vec<Vec<CallInfo>>,
+    /// Transfer requests seen: (phone, call, target).
+    transfers: Vec<(usize, CallId, String)>,
+}
+
+impl Pbx {
+    fn new() -> Pbx {
+        let now = Instant::now();
+        let mut cores = Vec::new();
+        for (i, user) in USERS.iter().enumerate() {
+            let toml = format!(
+                "[[accounts]]\nlabel = \"{user}\"\nserver = \"pbx.example.com\"\nuser = \"{user}\"\npassword = \"pw\"\n"
+            );
+            let instance = InstanceId::parse(&format!("urn:uuid:00000000-0000-4000-8000-00000000000{i}")).unwrap();
+            let mut core = Core::new(&Config::from_toml(&toml).unwrap(), instance, i as u64 + 1);
+            let target = Target { addr: pbx(), transport: Transport::Udp, host: "pbx.example.com".into() };
+            core.try_start_account_on(now, 0, Routes::single(target, addr(i))).unwrap();
+            cores.push(core);
+        }
+        let mut p = Pbx {
+            now,
+            cores,
+            calls: BTreeMap::new(),
+            wire: Vec::new(),
+            infos: vec![Vec::new(); 3],
+            transfers: Vec::new(),
+        };
+        p.drain();
+        p
+    }
+
+    fn drain(&mut self) {
+        for i in 0..self.cores.len() {
+            while let Some(output) = self.cores[i].poll_output() {
+                match output {
+                    Output::Transmit { bytes, .. } => self.relay(i, bytes.to_vec()),
+                    Output::Call(info) => self.infos[i].push(info),
+                    Output::TransferRequest { call, target } => self.transfers.push((i, call, target)),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The PBX: answers REGISTER; relays the rest between the phones of each Call-ID.
+    fn relay(&mut self, from: usize, bytes: Vec<u8>) {
+        let Ok(message) = Message::parse(bytes.clone()) else { return };
+        let call_id = message.headers().get(&HeaderName::CallId).unwrap_or_default().to_owned();
+        if let Message::Request(request) = &message {
+            if request.method == Method::Register {
+                let ok = reply(request, 200, "OK", Some("pbx"));
+                self.wire.push((self.now + ms(10), from, ok.to_bytes()));
+                return;
+            }
+            if request.method == Method::Invite && !self.calls.contains_key(&call_id) {
+                let user = request.uri().ok().and_then(|u| u.as_sip().and_then(|s| s.user.map(str::to_owned)));
+                let to = USERS.iter().position(|u| Some(u.to_string()) == user).expect("a known user");
+                self.calls.insert(call_id.clone(), (from, to));
+            }
+        }
+        let Some(&(a, b)) = self.calls.get(&call_id) else { return };
+        let to = if from == a { b } else { a };
+        self.wire.push((self.now + ms(10), to, bytes));
+    }
+
+    fn run(&mut self, span: Duration) {
+        self.drain();
+        let end = self.now + span;
+        loop {
+            let next = self.wire.iter().map(|w| w.0).chain(self.cores.iter().filter_map(Core::poll_timeout)).min();
+            let Some(at) = next.filter(|at| *at <= end) else { break };
+            self.now = self.now.max(at);
+            while let Some(i) = self.wire.iter().position(|w| w.0 <= self.now) {
+                let (_, to, bytes) = self.wire.remove(i);
+                if let Ok(message) = Message::parse(bytes) {
+                    self.cores[to].handle_message(self.now, Transport::Udp, pbx(), None, message);
+                }
+                self.drain();
+            }
+            for core in &mut self.cores {
+                core.handle_timeout(self.now);
+            }
+            self.drain();
+        }
+        self.now = end;
+    }
+
+    fn last(&self, phone: usize, call: CallId) -> CallState {
+        self.infos[phone].iter().rev().find(|c| c.id == call).map(|c| c.state.clone()).unwrap()
+    }
+
+    fn newest_incoming(&self, phone: usize) -> CallId {
+        self.infos[phone].iter().rev().find(|c| c.state == CallState::Incoming).unwrap().id
+    }
+}
+
+#[test]
+fn a_blind_transfer_connects_the_callee_to_the_target_and_drops_the_transferor() {
+    let mut p = Pbx::new();
+    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+    p.run(ms(100));
+    let bob_call = p.newest_incoming(BOB);
+    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
+    p.run(ms(200));
+    assert_eq!(p.last(ALICE, alice_call), CallState::Active);
+    // Alice transfers Bob to Carol.
+    p.cores[ALICE].transfer(p.now, alice_call, "carol").unwrap();
+    p.run(ms(200));
+    let (phone, call, target) = p.transfers.last().cloned().expect("Bob is asked to call Carol");
+    assert_eq!((phone, call), (BOB, bob_call));
+    assert!(target.starts_with("sip:carol@pbx.example.com"), "{target}");
+    let bob_to_carol = p.cores[BOB].dial_for_transfer(p.now, bob_call, &target, 41002).unwrap();
+    p.run(ms(200));
+    let carol_call = p.newest_incoming(CAROL);
+    assert!(p.infos[CAROL].last().unwrap().remote.contains("sip:bob@"));
+    p.cores[CAROL].answer(p.now, carol_call, 42000).unwrap();
+    p.run(ms(500));
+    // Bob and Carol talk; Alice's call ended once Bob's NOTIFY said 200.
+    assert_eq!(p.last(BOB, bob_to_carol), CallState::Active);
+    assert_eq!(p.last(CAROL, carol_call), CallState::Active);
+    assert_eq!(p.last(ALICE, alice_call), CallState::Ended(EndReason::LocalHangup));
+    assert_eq!(p.last(BOB, bob_call), CallState::Ended(EndReason::RemoteHangup));
+}
+
+#[test]
+fn a_refused_transfer_keeps_the_call() {
+    let mut p = Pbx::new();
+    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+    p.run(ms(100));
+    let bob_call = p.newest_incoming(BOB);
+    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
+    p.run(ms(200));
+    p.cores[ALICE].transfer(p.now, alice_call, "carol").unwrap();
+    p.run(ms(200));
+    let (_, _, target) = p.transfers.last().cloned().unwrap();
+    p.cores[BOB].dial_for_transfer(p.now, bob_call, &target, 41002).unwrap();
+    p.run(ms(200));
+    let carol_call = p.newest_incoming(CAROL);
+    p.cores[CAROL].reject(p.now, carol_call, 486).unwrap();
+    p.run(ms(500));
+    assert_eq!(p.last(ALICE, alice_call), CallState::Active, "Carol was busy: Alice keeps Bob");
+    assert_eq!(p.last(BOB, bob_call), CallState::Active);
+}
