@@ -9,4 +9,8 @@
 pub mod codec;
 pub mod dtmf;
 pub mod jitter;
+pub mod quality;
+pub mod rtcp;
+pub mod rtp;
+pub mod session;
 pub mod tones;
