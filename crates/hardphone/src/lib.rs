@@ -5,6 +5,7 @@
 
 pub mod ctl;
 pub mod dns;
+pub mod media;
 pub mod run;
 pub mod state;
 pub mod transport;

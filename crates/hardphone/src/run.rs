@@ -67,7 +67,7 @@ pub async fn run(config: Config, state_dir: &Path, socket: Option<PathBuf>) -> R
     let socket = socket.unwrap_or_else(|| crate::ctl::default_socket(state_dir));
     let mut ctl =
         crate::ctl::serve(&socket).map_err(|e| format!("cannot open the control socket {}: {e}", socket.display()))?;
-    let mut edge = EdgeState::default();
+    let mut edge = EdgeState::new(&config.audio);
     let listen_ip = transports.local_addr().ip();
     edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
     let mut stopping = false;
@@ -233,9 +233,7 @@ async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeStat
                     }
                     None => info!(%call, "media stopped"),
                 }
-                if let Some(slot) = edge.media.get_mut(&call) {
-                    slot.negotiated = media;
-                }
+                edge.media_changed(call, media);
             }
             Output::TransferRequest { call, target } => {
                 let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);

@@ -3,26 +3,38 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
 use std::time::Instant;
+
+use audio::{DeviceOpener, DeviceSpec};
 
 use phone::core::{CallId, CallInfo, CallState, Core};
 use sdp::NegotiatedAudio;
 use serde_json::{json, Value};
 
 use super::{error, Request};
+use crate::media::{Command, MediaDevices, MediaHandle};
 
-/// One call's media at the edge: its RTP socket (bound before the SDP names its port) and
-/// what was negotiated.
+/// One call's media at the edge: its RTP socket (bound before the SDP names its port; handed
+/// to the media thread when the stream is negotiated), what was negotiated, and the thread.
 #[derive(Debug)]
 pub struct CallMedia {
-    /// The RTP socket.
-    pub socket: UdpSocket,
+    /// The RTP socket, until the media thread takes it.
+    pub socket: Option<UdpSocket>,
     /// The negotiated audio, once known.
     pub negotiated: Option<NegotiatedAudio>,
+    /// The media thread, once started.
+    pub engine: Option<MediaHandle>,
+}
+
+impl CallMedia {
+    fn new(socket: UdpSocket) -> CallMedia {
+        CallMedia { socket: Some(socket), negotiated: None, engine: None }
+    }
 }
 
 /// What the edge keeps for the control interface and the media.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EdgeState {
     /// Each account's last registration state line.
     pub accounts: BTreeMap<usize, (String, String)>,
@@ -30,9 +42,53 @@ pub struct EdgeState {
     pub media: BTreeMap<CallId, CallMedia>,
     /// The IP address RTP sockets bind to (the SIP listening address).
     pub bind_ip: Option<IpAddr>,
+    /// The sound devices calls use.
+    pub devices: MediaDevices,
+    /// Opens them (and says once when one is missing).
+    pub opener: Arc<DeviceOpener>,
 }
 
 impl EdgeState {
+    /// The edge's state for the `[audio]` settings (an unparsable device name is `null`).
+    pub fn new(audio: &phone::config::AudioSettings) -> EdgeState {
+        let spec = |name: &str| name.parse::<DeviceSpec>().unwrap_or(DeviceSpec::Null);
+        let input = audio.handset.input.as_deref().unwrap_or(&audio.input);
+        let output = audio.handset.output.as_deref().unwrap_or(&audio.output);
+        EdgeState {
+            accounts: BTreeMap::new(),
+            media: BTreeMap::new(),
+            bind_ip: None,
+            devices: MediaDevices { input: spec(input), output: spec(output), sample_rate: audio.sample_rate },
+            opener: Arc::new(DeviceOpener::default()),
+        }
+    }
+
+    /// A call's stream was negotiated, renegotiated (`Some`) or ended (`None`): start, update
+    /// or stop its media thread.
+    pub fn media_changed(&mut self, call: CallId, negotiated: Option<NegotiatedAudio>) {
+        let Some(slot) = self.media.get_mut(&call) else { return };
+        slot.negotiated = negotiated.clone();
+        match (negotiated, slot.engine.as_ref()) {
+            (None, _) => slot.engine = None,
+            (Some(negotiated), Some(engine)) => {
+                engine.send(Command::Update(Box::new(negotiated)));
+            }
+            (Some(negotiated), None) => {
+                let Some(socket) = slot.socket.take() else { return };
+                match crate::media::start(
+                    call.to_string(),
+                    socket,
+                    &negotiated,
+                    self.devices.clone(),
+                    self.opener.clone(),
+                ) {
+                    Ok(engine) => slot.engine = Some(engine),
+                    Err(error) => tracing::warn!(%call, %error, "media not started"),
+                }
+            }
+        }
+    }
+
     /// Binds an RTP socket for a new call (RFC 3550 §11 prefers an even port; any free port
     /// works with symmetric RTP) and returns its port.
     pub fn bind_media(&mut self) -> std::io::Result<(UdpSocket, u16)> {
@@ -58,7 +114,7 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             };
             match core.dial(now, account, &uri, port) {
                 Ok(call) => {
-                    edge.media.insert(call, CallMedia { socket, negotiated: None });
+                    edge.media.insert(call, CallMedia::new(socket));
                     json!({ "ok": true, "call": call.0 })
                 }
                 Err(e) => error(e),
@@ -82,7 +138,13 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             let Some(call) = pick(&calls, call, |s| *s == CallState::Held) else { return error("no held call") };
             done(core.set_hold(now, call, false), call)
         }
-        Request::Dtmf { .. } => error("DTMF needs the media engine, which is not wired into the phone yet"),
+        Request::Dtmf { digits, call } => {
+            let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
+            match edge.media.get(&call).and_then(|m| m.engine.as_ref()) {
+                Some(engine) if engine.send(Command::Dtmf(digits.clone())) => json!({ "ok": true, "call": call.0 }),
+                _ => error("the call has no media"),
+            }
+        }
         Request::Transfer { uri, call } => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
             done(core.transfer(now, call, &uri), call)
@@ -98,7 +160,7 @@ pub fn answer(core: &mut Core, edge: &mut EdgeState, call: CallId) -> Value {
     };
     match core.answer(Instant::now(), call, port) {
         Ok(()) => {
-            edge.media.insert(call, CallMedia { socket, negotiated: None });
+            edge.media.insert(call, CallMedia::new(socket));
             json!({ "ok": true, "call": call.0 })
         }
         Err(e) => error(e),
@@ -113,7 +175,7 @@ pub fn dial_for_transfer(core: &mut Core, edge: &mut EdgeState, referred_by: Cal
     };
     match core.dial_for_transfer(Instant::now(), referred_by, target, port) {
         Ok(call) => {
-            edge.media.insert(call, CallMedia { socket, negotiated: None });
+            edge.media.insert(call, CallMedia::new(socket));
             json!({ "ok": true, "call": call.0 })
         }
         Err(e) => error(e),

@@ -408,6 +408,8 @@ pub struct PhoneSetup<'a> {
     pub auto_answer: Option<&'static str>,
     /// The address the phone listens on (`127.0.0.1` unless changed; `[::1]` for IPv6).
     pub listen_ip: &'static str,
+    /// The `[audio]` table's lines, if any (e.g. `input = "file:/tmp/tone.wav"`).
+    pub audio: Option<String>,
 }
 
 impl PhoneSetup<'_> {
@@ -426,6 +428,7 @@ impl PhoneSetup<'_> {
             password: PASSWORD,
             auto_answer: None,
             listen_ip: "127.0.0.1",
+            audio: None,
         }
     }
 
@@ -448,8 +451,9 @@ impl PhoneSetup<'_> {
         if let Some(policy) = self.auto_answer {
             backup.push_str(&format!("auto_answer = \"{policy}\"\n"));
         }
+        let audio = self.audio.as_ref().map(|lines| format!("[audio]\n{lines}\n")).unwrap_or_default();
         format!(
-            "{sip}[[accounts]]\nlabel = \"Agent {user}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{user}\"\n\
+            "{audio}{sip}[[accounts]]\nlabel = \"Agent {user}\"\nserver = \"{}\"\ntransport = \"{}\"\nuser = \"{user}\"\n\
              password = \"{password}\"\nexpires = {}\n{backup}",
             self.server,
             self.transport,
@@ -762,4 +766,74 @@ pub fn stream_messages(bytes: &[u8]) -> Vec<String> {
         }
     }
     messages
+}
+
+/// Writes a 16-bit mono WAV file of `seconds` of a `freq` Hz sine at `rate` Hz, amplitude 8000.
+pub fn write_tone_wav(path: &Path, freq: f64, rate: u32, seconds: f64) {
+    let samples: Vec<i16> = (0..(f64::from(rate) * seconds) as usize)
+        .map(|n| (8000.0 * (2.0 * std::f64::consts::PI * freq * n as f64 / f64::from(rate)).sin()) as i16)
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut bytes = Vec::with_capacity(44 + samples.len() * 2);
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&rate.to_le_bytes());
+    bytes.extend_from_slice(&(rate * 2).to_le_bytes());
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        bytes.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, bytes).expect("write WAV");
+}
+
+/// The samples of a 16-bit mono WAV file (its `data` chunk), and its rate.
+pub fn read_wav(path: &Path) -> (Vec<i16>, u32) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    if bytes.len() < 44 {
+        return (Vec::new(), 0);
+    }
+    let rate = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+        if &bytes[at..at + 4] == b"data" {
+            let end = (at + 8 + len).min(bytes.len());
+            let samples = bytes[at + 8..end].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+            return (samples, rate);
+        }
+        at += 8 + len;
+    }
+    (Vec::new(), rate)
+}
+
+/// The power of `freq` in `samples` (Goertzel), relative to the signal's total power: 1.0 for a
+/// pure tone at `freq`, near 0 for silence or other frequencies.
+pub fn tone_share(samples: &[i16], rate: u32, freq: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let w = 2.0 * std::f64::consts::PI * freq / f64::from(rate);
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut energy = 0.0;
+    for &x in samples {
+        let x = f64::from(x);
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+        energy += x * x;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    if energy == 0.0 {
+        0.0
+    } else {
+        2.0 * power / (samples.len() as f64 * energy)
+    }
 }

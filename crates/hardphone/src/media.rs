@@ -1,0 +1,207 @@
+//! The media engine at the edge: one thread per call moving audio between the sound devices
+//! (`audio`), the sans-IO RTP session (`media::session`) and the call's UDP socket.
+//!
+//! The capture device is the clock: every period it delivers one frame of the microphone (a
+//! sound card, or a WAV file or null device keeping real time the same way), which is encoded
+//! and sent; then every datagram that arrived is handed to the session, one frame is pulled
+//! from its jitter buffer and written to the playback device. The call's signalling stays on
+//! the main loop, which talks to the thread through a channel.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use audio::{AudioFormat, DeviceOpener, DeviceSpec};
+use media::session::{AgreedCodec, CodecKind, Direction, MediaSession, SessionConfig, TelephoneEvent};
+use rand_core::OsRng;
+use sdp::NegotiatedAudio;
+use tracing::{debug, info, warn};
+
+/// What the main loop tells a call's media thread.
+#[derive(Debug)]
+pub enum Command {
+    /// The stream was renegotiated (hold, resume, a new address).
+    Update(Box<NegotiatedAudio>),
+    /// Send these DTMF digits (RFC 4733).
+    Dtmf(String),
+    /// The call ended: send RTCP BYE, log the quality line, close the devices.
+    Stop,
+}
+
+/// The devices and rate a call's media uses.
+#[derive(Debug, Clone)]
+pub struct MediaDevices {
+    /// The microphone.
+    pub input: DeviceSpec,
+    /// The speaker or earpiece.
+    pub output: DeviceSpec,
+    /// The rate both run at.
+    pub sample_rate: u32,
+}
+
+/// A running call's media thread.
+#[derive(Debug)]
+pub struct MediaHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+impl MediaHandle {
+    /// Sends `command` to the thread; false when it has ended.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+}
+
+impl Drop for MediaHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+}
+
+/// The session configuration for `negotiated` at `device_rate`: every agreed codec the engine
+/// knows (the first one sends), RFC 4733 events, ptime, direction and addresses. `None` when
+/// no agreed codec is one we can run or the peer named its address by host name.
+pub fn session_config(negotiated: &NegotiatedAudio, device_rate: u32) -> Option<SessionConfig> {
+    let agreed = |c: &sdp::NegotiatedCodec| {
+        CodecKind::from_rtpmap(&c.name, c.clock_rate).map(|kind| AgreedCodec {
+            kind,
+            send_pt: c.payload_type,
+            recv_pt: c.receive_payload_type,
+        })
+    };
+    let mut codecs: Vec<AgreedCodec> =
+        std::iter::once(&negotiated.codec).chain(&negotiated.codecs).filter_map(agreed).collect();
+    codecs.dedup_by_key(|c| c.recv_pt);
+    if codecs.is_empty() {
+        return None;
+    }
+    let remote_rtp = endpoint(&negotiated.remote_rtp)?;
+    let mut config = SessionConfig::new(codecs, remote_rtp, device_rate);
+    config.remote_rtcp = endpoint(&negotiated.remote_rtcp).unwrap_or(config.remote_rtcp);
+    config.rtcp_mux = negotiated.rtcp_mux;
+    config.telephone_event = negotiated
+        .telephone_event
+        .as_ref()
+        .map(|t| TelephoneEvent { send_pt: t.payload_type, recv_pt: t.receive_payload_type });
+    config.ptime = Duration::from_millis(u64::from(negotiated.ptime.clamp(10, 120) / 10 * 10));
+    config.direction = direction(negotiated.direction);
+    Some(config)
+}
+
+fn endpoint(endpoint: &sdp::Endpoint) -> Option<SocketAddr> {
+    match &endpoint.host {
+        sdp::Host::Ip(ip) => Some(SocketAddr::new(*ip, endpoint.port)),
+        _ => None,
+    }
+}
+
+fn direction(direction: sdp::Direction) -> Direction {
+    match direction {
+        sdp::Direction::SendRecv => Direction::SendRecv,
+        sdp::Direction::SendOnly => Direction::SendOnly,
+        sdp::Direction::RecvOnly => Direction::RecvOnly,
+        _ => Direction::Inactive,
+    }
+}
+
+/// Starts the media of call `name` on `socket` (the port our SDP named) with `negotiated`.
+pub fn start(
+    name: String,
+    socket: UdpSocket,
+    negotiated: &NegotiatedAudio,
+    devices: MediaDevices,
+    opener: Arc<DeviceOpener>,
+) -> std::io::Result<MediaHandle> {
+    let config = session_config(negotiated, devices.sample_rate)
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::Unsupported, "no usable codec or address"))?;
+    socket.set_nonblocking(true)?;
+    let (commands, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("media-{name}"))
+        .spawn(move || run(name, socket, config, devices, opener, receiver))?;
+    Ok(MediaHandle { commands })
+}
+
+/// The media thread: one period per loop, paced by the capture device.
+fn run(
+    name: String,
+    socket: UdpSocket,
+    config: SessionConfig,
+    devices: MediaDevices,
+    opener: Arc<DeviceOpener>,
+    commands: mpsc::Receiver<Command>,
+) {
+    let mut session = match MediaSession::new(Instant::now(), config.clone(), &mut OsRng) {
+        Ok(session) => session,
+        Err(error) => {
+            warn!(call = %name, %error, "media session refused its configuration");
+            return;
+        }
+    };
+    let frame = session.frame_len();
+    let format = AudioFormat::mono(devices.sample_rate, frame);
+    let mut capture = opener.open_capture_or_null(&devices.input, format);
+    let mut playback = opener.open_playback_or_null(&devices.output, format);
+    info!(call = %name, codec = session.send_codec().kind.name(), remote = %session.remote_rtp(), "media started");
+    let (mut mic, mut speaker) = (vec![0i16; frame], vec![0i16; frame]);
+    let mut datagram = [0u8; 2048];
+    loop {
+        match commands.try_recv() {
+            Ok(Command::Update(negotiated)) => update(&mut session, &negotiated),
+            Ok(Command::Dtmf(digits)) => {
+                if let Err(error) = session.send_dtmf(Instant::now(), &digits) {
+                    warn!(call = %name, %error, "DTMF not sent");
+                }
+            }
+            Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        if capture.read_period(&mut mic).is_err() {
+            mic.fill(0);
+        }
+        let now = Instant::now();
+        let _ = session.send_audio(now, &mic);
+        while let Ok((len, from)) = socket.recv_from(&mut datagram) {
+            session.handle_packet(now, from, &datagram[..len]);
+        }
+        if session.poll_timeout().is_some_and(|at| at <= now) {
+            session.handle_timeout(now);
+        }
+        session.pull_audio(now, &mut speaker);
+        let _ = playback.write_period(&speaker);
+        flush(&mut session, &socket);
+        while let Some(event) = session.poll_event() {
+            info!(call = %name, ?event, "media event");
+        }
+    }
+    let _ = session.stop(Instant::now(), Some("call ended"));
+    flush(&mut session, &socket);
+    let _ = playback.close();
+    info!(call = %name, quality = %session.quality(), "media stopped");
+}
+
+/// Sends what the session queued (RTP, and RTCP from the same socket).
+fn flush(session: &mut MediaSession, socket: &UdpSocket) {
+    while let Some(transmit) = session.poll_transmit() {
+        if let Err(error) = socket.send_to(&transmit.bytes, transmit.to) {
+            debug!(to = %transmit.to, %error, "media send failed");
+        }
+    }
+}
+
+/// Follows a renegotiation: addresses, direction and the codec we send.
+fn update(session: &mut MediaSession, negotiated: &NegotiatedAudio) {
+    let rate = 8000; // only the codec list and addresses are read from this config
+    let Some(config) = session_config(negotiated, rate) else { return };
+    session.set_remote(config.remote_rtp, config.remote_rtcp);
+    session.set_direction(Instant::now(), config.direction);
+    if let Some(first) = config.codecs.first() {
+        let _ = session.set_send_codec(first.send_pt);
+    }
+}
+
+/// The IP address an RTP socket should bind to: the SIP listening address when specific.
+pub fn bind_ip(listening: IpAddr) -> Option<IpAddr> {
+    (!listening.is_unspecified()).then_some(listening)
+}
