@@ -1,6 +1,7 @@
 //! Audio end to end between two phone binaries through Kamailio: each phone's microphone is a
 //! WAV file with its own tone and its speaker a WAV file; after the call the test finds the
-//! other phone's tone in each recording (Goertzel), for G.722 (the default) and G.711.
+//! other phone's tone in each recording (Goertzel); DTMF sent in the stream (RFC 4733) is
+//! reported by the far phone once per key.
 
 mod support;
 
@@ -49,7 +50,19 @@ fn each_phone_hears_the_others_tone() {
     assert_eq!(alice.ctl(&format!("dial {USER2}"))["ok"], true);
     let call = wait_state(&alice, "active");
     assert_eq!(call["codec"], "G722");
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(2));
+    // RFC 4733 DTMF in the RTP stream: Bob's phone reports each key once.
+    assert_eq!(alice.ctl("dtmf 12#")["ok"], true);
+    let keys = || {
+        let log = bob.log();
+        let begins: Vec<&str> = log.lines().filter(|l| l.contains("Dtmf(Begin")).collect();
+        (begins.len() == 3).then(|| begins.iter().map(|l| l.to_owned().to_owned()).collect::<Vec<String>>())
+    };
+    let begins = wait_until("Bob hears three DTMF keys", Duration::from_secs(10), keys, || bob.log());
+    for (line, key) in begins.iter().zip(["Digit1", "Digit2", "Pound"]) {
+        assert!(line.contains(key), "{line}");
+    }
+    std::thread::sleep(Duration::from_secs(1));
     assert_eq!(alice.ctl("hangup")["ok"], true);
     wait_state(&bob, "ended: RemoteHangup");
     std::thread::sleep(Duration::from_millis(500));
