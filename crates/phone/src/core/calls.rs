@@ -277,7 +277,7 @@ impl Core {
             invite_key: Some(key),
             ended_at: None,
         };
-        let _ = call.session.ring(None);
+        let _ = call.session.ring(now, None);
         self.calls.insert(id, call);
         self.report_call(id);
     }

@@ -43,14 +43,36 @@ impl Session {
         h.push(HeaderName::CSeq, format!("{cseq} INVITE"))?;
         h.push(HeaderName::Contact, c.contact.as_str())?;
         h.push(HeaderName::Allow, ALLOW)?;
-        h.push(HeaderName::Supported, SUPPORTED.replace("outbound, path", "replaces, timer"))?;
+        h.push(HeaderName::Supported, SUPPORTED.replace("outbound, path", "100rel, replaces, timer"))?;
         if let Some(agent) = &c.user_agent {
             h.push(HeaderName::UserAgent, agent)?;
+        }
+        for (name, value) in self.session_expires_header() {
+            h.push(name, value)?;
         }
         h.push(HeaderName::ContentLength, "0")?;
         request_body(&mut request, &self.offer)?;
         self.authorize(&mut request, rng)?;
         Ok(request)
+    }
+
+    /// The Session-Expires and Min-SE we put in our INVITEs (RFC 4028 §7.1): the interval in
+    /// force, else 1800 s, never below the Min-SE a 422 asked for.
+    ///
+    /// In a re-INVITE the refresher stays who it is (RFC 4028 §7.4): `refresher=uac` when we
+    /// refresh, `refresher=uas` when the peer does; and the re-INVITE says we support timers.
+    pub(super) fn session_expires_header(&self) -> Vec<(HeaderName, String)> {
+        let seconds = self.session_interval.map(|(s, _)| s).unwrap_or(super::SESSION_EXPIRES).max(self.min_se);
+        let value = match self.session_interval {
+            Some((_, true)) if self.dialog.is_some() => format!("{seconds};refresher=uac"),
+            Some((_, false)) if self.dialog.is_some() => format!("{seconds};refresher=uas"),
+            _ => seconds.to_string(),
+        };
+        let mut headers = vec![(HeaderName::SessionExpires, value), (HeaderName::MinSe, self.min_se.to_string())];
+        if self.state == super::SessionState::Confirmed {
+            headers.push((HeaderName::Supported, "100rel, replaces, timer".to_owned()));
+        }
+        headers
     }
 
     /// Adds credentials for the challenges we hold (RFC 3261 §22.2, §22.3).
@@ -79,7 +101,7 @@ impl Session {
         }
         if (200..300).contains(&status) && request.method == Method::Invite {
             response.headers.push(HeaderName::Allow, ALLOW)?;
-            response.headers.push(HeaderName::Supported, "replaces, timer")?;
+            response.headers.push(HeaderName::Supported, "100rel, replaces, timer")?;
         }
         if let Some(agent) = &self.config.user_agent {
             response.headers.push(HeaderName::Server, agent)?;

@@ -41,6 +41,7 @@ impl Session {
         rng: &mut impl RngCore,
     ) -> Result<Session, SessionError> {
         let mut session = Session::blank(Role::Caller, config, random_hex(rng, 16), random_hex(rng, 8));
+        session.remember_body(&offer);
         session.offer = offer.map(|body| (super::SDP.to_owned(), body));
         let request = session.build_invite(target, to, 1, rng)?;
         session.invite = Some(request.clone());
@@ -71,6 +72,14 @@ impl Session {
             peer_reinvite: None,
             bye_seq: None,
             refer: None,
+            session_interval: None,
+            refreshing: false,
+            last_local_body: None,
+            rseq: 0,
+            unacked_1xx: None,
+            last_rseq: None,
+            retried_422: false,
+            min_se: super::MIN_SE,
             www: None,
             proxy: None,
             challenges: 0,
@@ -119,9 +128,11 @@ impl Session {
         if self.reinvite.is_some() || self.glare.is_some() {
             return Err(SessionError::ReinvitePending);
         }
+        self.remember_body(&Some(body.clone()));
         let body: Body = Some((super::SDP.to_owned(), body));
         self.challenges = 0;
-        let seq = self.send_in_dialog(Method::Invite, &body, rng)?;
+        let extra = self.session_expires_header();
+        let seq = self.send_in_dialog_with(Method::Invite, &extra, &body, rng)?;
         self.reinvite = Some((seq, body));
         Ok(())
     }
@@ -154,7 +165,7 @@ impl Session {
             "INVITE" if self.reinvite.as_ref().is_some_and(|(s, _)| *s == seq) => {
                 self.reinvite_response(now, seq, response, rng)
             }
-            "INVITE" if self.role == Role::Caller => self.invite_response(response, seq, rng),
+            "INVITE" if self.role == Role::Caller => self.invite_response(now, response, seq, rng),
             "INVITE" if (200..300).contains(&response.status) => self.ack_again(seq, response, rng),
             "REFER" if self.refer.as_ref().is_some_and(|(s, _)| *s == seq) => self.refer_response(response, rng),
             "BYE"
@@ -216,14 +227,22 @@ impl Session {
     }
 
     /// A response to our first INVITE (RFC 3261 §13.2.2).
-    fn invite_response(&mut self, response: &Response, seq: u32, rng: &mut impl RngCore) {
+    fn invite_response(&mut self, now: Instant, response: &Response, seq: u32, rng: &mut impl RngCore) {
         let status = response.status;
         self.invite_final |= status >= 200;
         match status {
             100 => {}
             101..=199 => self.provisional(response, rng),
-            200..=299 => self.invite_accepted(response, seq, rng),
+            200..=299 => self.invite_accepted(now, response, seq, rng),
             401 | 407 if self.state != SessionState::Terminated && !self.cancelled && self.take_challenge(response) => {
+                self.resend_invite(seq, rng)
+            }
+            422 if !self.retried_422 && self.state != SessionState::Terminated && !self.cancelled => {
+                // RFC 4028 §7.3: ask again with the peer's Min-SE.
+                self.retried_422 = true;
+                let min_se =
+                    response.headers.get(&HeaderName::MinSe).and_then(|v| v.split(';').next()?.trim().parse().ok());
+                self.min_se = min_se.unwrap_or(super::MIN_SE).max(super::MIN_SE);
                 self.resend_invite(seq, rng)
             }
             _ if self.state == SessionState::Terminated => {}
@@ -252,6 +271,7 @@ impl Session {
         if self.dialog.is_some() || self.state == SessionState::Calling {
             self.state = SessionState::Early;
         }
+        self.prack(response, _rng);
         let body = sdp_body(&response.headers, &response.body);
         self.event(SessionEvent::Progress { status: response.status, body });
         if self.cancel_pending {
@@ -264,7 +284,7 @@ impl Session {
     /// A 2xx to our first INVITE: ACK it; the first one confirms the call, a retransmission
     /// is ACKed again, another fork's is ACKed and ended with BYE (RFC 3261 §13.2.2.4); after
     /// our CANCEL lost the race, ACK and BYE (§9.1).
-    fn invite_accepted(&mut self, response: &Response, seq: u32, rng: &mut impl RngCore) {
+    fn invite_accepted(&mut self, now: Instant, response: &Response, seq: u32, rng: &mut impl RngCore) {
         let Some(invite) = self.invite.clone() else { return };
         let id = DialogId::of_response(response);
         let ours = self.dialog.as_ref().map(|d| d.id().clone());
@@ -296,6 +316,7 @@ impl Session {
         }
         self.dialog = Some(dialog);
         self.state = SessionState::Confirmed;
+        self.session_timer_from_2xx(now, response);
         if self.cancelled || self.cancel_pending {
             self.bye_seq = self.send_in_dialog(Method::Bye, &None, rng).ok();
             self.end(EndReason::LocalHangup);
@@ -382,6 +403,10 @@ impl Session {
                 }
                 self.ack_again(seq, response, rng);
                 self.reinvite = None;
+                self.session_timer_from_2xx(now, response);
+                if std::mem::take(&mut self.refreshing) {
+                    return;
+                }
                 self.event(SessionEvent::ReofferAnswered { body: sdp_body(&response.headers, &response.body) });
             }
             401 | 407 if self.take_challenge(response) => {
@@ -416,7 +441,8 @@ impl Session {
         }
         let Some(body) = self.glare.take() else { return };
         self.challenges = 0;
-        if let Ok(seq) = self.send_in_dialog(Method::Invite, &body, rng) {
+        let extra = self.session_expires_header();
+        if let Ok(seq) = self.send_in_dialog_with(Method::Invite, &extra, &body, rng) {
             self.reinvite = Some((seq, body));
         }
     }

@@ -30,7 +30,10 @@ use crate::transport::Transport;
 
 mod build;
 mod client;
+mod extensions;
 mod server;
+
+pub use extensions::{has_option_tag, session_expires, Refresher, MIN_SE, SESSION_EXPIRES};
 #[cfg(test)]
 mod tests;
 
@@ -110,6 +113,8 @@ pub enum EndReason {
     NoAck,
     /// The peer answered with a body we could not use, or an error made us end the call.
     Failed,
+    /// The peer stopped refreshing the session (RFC 4028 §10): BYE sent.
+    SessionExpired,
 }
 
 /// What a session reports.
@@ -213,14 +218,29 @@ pub enum SessionTimer {
     AckTimeout,
     /// Send our re-INVITE again after a 491 (RFC 3261 §14.1).
     GlareRetry,
+    /// Refresh the session (RFC 4028 §7.4), when we are the refresher.
+    SessionRefresh,
+    /// The peer's refresh is overdue (RFC 4028 §10): BYE.
+    SessionExpiry,
+    /// Send our reliable provisional response again (RFC 3262 §3).
+    Retransmit1xx,
+    /// No PRACK came (RFC 3262 §3): reject the INVITE.
+    PrackTimeout,
 }
 
 impl SessionTimer {
     /// How many timers there are.
-    pub const COUNT: usize = 3;
+    pub const COUNT: usize = 7;
     /// All timers, in firing priority order.
-    pub const ALL: [SessionTimer; SessionTimer::COUNT] =
-        [SessionTimer::AckTimeout, SessionTimer::Retransmit2xx, SessionTimer::GlareRetry];
+    pub const ALL: [SessionTimer; SessionTimer::COUNT] = [
+        SessionTimer::AckTimeout,
+        SessionTimer::PrackTimeout,
+        SessionTimer::Retransmit2xx,
+        SessionTimer::Retransmit1xx,
+        SessionTimer::GlareRetry,
+        SessionTimer::SessionExpiry,
+        SessionTimer::SessionRefresh,
+    ];
 }
 
 #[derive(Debug, Clone, Default)]
@@ -303,6 +323,22 @@ pub struct Session {
     bye_seq: Option<u32>,
     /// Our outstanding REFER: its CSeq and Refer-To target (resent on a challenge).
     refer: Option<(u32, String)>,
+    /// The session timer in force: interval in seconds, and whether we refresh (RFC 4028).
+    session_interval: Option<(u32, bool)>,
+    /// Our outstanding re-INVITE is a session refresh (its answer is no news).
+    refreshing: bool,
+    /// The session description we sent last (offer or answer), for refreshes.
+    last_local_body: Option<Bytes>,
+    /// Our last RSeq (RFC 3262 §3), and our reliable provisional response awaiting its PRACK
+    /// with the current retransmission interval.
+    rseq: u32,
+    unacked_1xx: Option<(crate::message::Response, Duration)>,
+    /// The highest RSeq we PRACKed (RFC 3262 §4).
+    last_rseq: Option<u32>,
+    /// A 422 was answered once with a larger Session-Expires (RFC 4028 §7.3).
+    retried_422: bool,
+    /// The smallest session interval we offer (raised by a 422's Min-SE).
+    min_se: u32,
     www: Option<ClientAuth>,
     proxy: Option<ClientAuth>,
     /// Challenges answered for the current request, so a refused password is no loop.
@@ -337,6 +373,11 @@ impl Session {
         self.dialog.as_ref()
     }
 
+    /// The session timer in force (RFC 4028): the interval in seconds and whether we refresh.
+    pub fn session_timer(&self) -> Option<(u32, bool)> {
+        self.session_interval
+    }
+
     /// The dialog id, once there is one.
     pub fn dialog_id(&self) -> Option<&DialogId> {
         self.dialog.as_ref().map(Dialog::id)
@@ -360,6 +401,10 @@ impl Session {
                 SessionTimer::Retransmit2xx => self.retransmit_2xx(now),
                 SessionTimer::AckTimeout => self.ack_timeout(rng),
                 SessionTimer::GlareRetry => self.glare_retry(rng),
+                SessionTimer::SessionRefresh => self.refresh_session(rng),
+                SessionTimer::SessionExpiry => self.session_expired(rng),
+                SessionTimer::Retransmit1xx => self.retransmit_1xx(now),
+                SessionTimer::PrackTimeout => self.prack_timeout(now),
             }
         }
     }

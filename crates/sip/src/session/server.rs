@@ -40,6 +40,10 @@ impl Session {
         session.dialog = Some(dialog);
         session.invite_key = Some(key);
         session.incoming = Some(request.clone());
+        if super::session_expires(&request.headers).is_some_and(|(seconds, _)| seconds < super::MIN_SE) {
+            // RFC 4028 §8.1: too short an interval is refused with 422 and our Min-SE.
+            session.reject_422();
+        }
         Ok(session)
     }
 
@@ -49,17 +53,25 @@ impl Session {
         sdp_body(&request.headers, &request.body)
     }
 
-    /// Rings: 180 Ringing, or 183 Session Progress with `early_media` SDP (RFC 3960).
-    pub fn ring(&mut self, early_media: Option<Bytes>) -> Result<(), SessionError> {
+    /// Rings: 180 Ringing, or 183 Session Progress with `early_media` SDP (RFC 3960); reliable
+    /// (RFC 3262) when the INVITE requires it.
+    pub fn ring(&mut self, now: Instant, early_media: Option<Bytes>) -> Result<(), SessionError> {
         let status = if early_media.is_some() { 183 } else { 180 };
-        self.provisional_response(status, early_media.map(|b| (super::SDP.to_owned(), b)))
+        self.provisional_response(now, status, early_media.map(|b| (super::SDP.to_owned(), b)))
     }
 
-    fn provisional_response(&mut self, status: u16, body: Body) -> Result<(), SessionError> {
+    fn provisional_response(&mut self, now: Instant, status: u16, body: Body) -> Result<(), SessionError> {
         let (Some(key), Some(request)) = (self.invite_key.clone(), self.incoming.clone()) else {
             return Err(SessionError::InvalidState(self.state));
         };
-        let response = self.build_response(&request, status, &body)?;
+        if self.unacked_1xx.is_some() {
+            // RFC 3262 §3: no second reliable provisional response before the first is PRACKed.
+            return Ok(());
+        }
+        let mut response = self.build_response(&request, status, &body)?;
+        if self.peer_requires_100rel() {
+            self.make_reliable(now, &mut response);
+        }
         self.state = SessionState::Early;
         self.outbox.push_back(Output::Respond { key, response });
         Ok(())
@@ -72,7 +84,12 @@ impl Session {
         let (Some(key), Some(request)) = (self.invite_key.take(), self.incoming.clone()) else {
             return Err(SessionError::InvalidState(self.state));
         };
-        let response = self.build_response(&request, 200, &body.map(|b| (super::SDP.to_owned(), b)))?;
+        self.remember_body(&body);
+        let mut response = self.build_response(&request, 200, &body.map(|b| (super::SDP.to_owned(), b)))?;
+        self.session_timer_in_2xx(now, &request, &mut response);
+        self.unacked_1xx = None;
+        self.timers.clear(SessionTimer::Retransmit1xx);
+        self.timers.clear(SessionTimer::PrackTimeout);
         if let Some(dialog) = self.dialog.as_mut() {
             dialog.confirm();
         }
@@ -89,6 +106,7 @@ impl Session {
         };
         let status = if (300..700).contains(&status) { status } else { 603 };
         let response = self.build_response(&request, status, &None)?;
+        self.unacked_1xx = None;
         self.outbox.push_back(Output::Respond { key, response });
         self.end(EndReason::Declined { status });
         Ok(())
@@ -142,8 +160,25 @@ impl Session {
                 self.end(EndReason::RemoteHangup);
             }
             Method::Invite => self.peer_reinvite(now, key, request),
+            Method::Prack => self.prack_received(key, request),
+            Method::Update if sdp_body(&request.headers, &request.body).is_none() => {
+                // RFC 3311 without an offer, e.g. a session refresh (RFC 4028 §9).
+                let mut response = reply(request, 200, reason_phrase(200), Some(&self.local_tag));
+                self.session_timer_in_2xx(now, request, &mut response);
+                self.outbox.push_back(Output::Respond { key, response });
+            }
+            Method::Update => self.peer_reinvite(now, key, request),
             _ => self.event(SessionEvent::Request { key, request: Box::new(request.clone()) }),
         }
+    }
+
+    /// 422 Session Interval Too Small with our Min-SE (RFC 4028 §8.1), ending the session.
+    fn reject_422(&mut self) {
+        let (Some(key), Some(request)) = (self.invite_key.take(), self.incoming.clone()) else { return };
+        let mut response = reply(&request, 422, reason_phrase(422), Some(&self.local_tag));
+        let _ = response.headers.push(HeaderName::MinSe, super::MIN_SE.to_string());
+        self.outbox.push_back(Output::Respond { key, response });
+        self.end(EndReason::Declined { status: 422 });
     }
 
     /// Answers a request the phone was given by [`SessionEvent::Request`].
@@ -178,8 +213,15 @@ impl Session {
             return Err(SessionError::InvalidState(self.state));
         };
         let offer_in_2xx = sdp_body(&request.headers, &request.body).is_none();
-        let response = self.build_response(&request, 200, &Some((super::SDP.to_owned(), body)))?;
-        self.send_2xx(now, key, response, true, offer_in_2xx);
+        self.remember_body(&Some(body.clone()));
+        let mut response = self.build_response(&request, 200, &Some((super::SDP.to_owned(), body)))?;
+        self.session_timer_in_2xx(now, &request, &mut response);
+        if request.method == Method::Update {
+            // RFC 3311 §5.2: an UPDATE's answer is its 200; no ACK, no retransmission.
+            self.outbox.push_back(Output::Respond { key, response });
+        } else {
+            self.send_2xx(now, key, response, true, offer_in_2xx);
+        }
         Ok(())
     }
 
