@@ -7,13 +7,13 @@
 //! from its jitter buffer and written to the playback device. The call's signalling stays on
 //! the main loop, which talks to the thread through a channel.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use audio::{AudioFormat, DeviceOpener, DeviceSpec};
-use media::session::{AgreedCodec, CodecKind, Direction, MediaSession, SessionConfig, TelephoneEvent};
+use media::session::{MediaSession, SessionConfig};
 use rand_core::OsRng;
 use sdp::NegotiatedAudio;
 use tracing::{debug, info, warn};
@@ -59,51 +59,7 @@ impl Drop for MediaHandle {
     }
 }
 
-/// The session configuration for `negotiated` at `device_rate`: every agreed codec the engine
-/// knows (the first one sends), RFC 4733 events, ptime, direction and addresses. `None` when
-/// no agreed codec is one we can run or the peer named its address by host name.
-pub fn session_config(negotiated: &NegotiatedAudio, device_rate: u32) -> Option<SessionConfig> {
-    let agreed = |c: &sdp::NegotiatedCodec| {
-        CodecKind::from_rtpmap(&c.name, c.clock_rate).map(|kind| AgreedCodec {
-            kind,
-            send_pt: c.payload_type,
-            recv_pt: c.receive_payload_type,
-        })
-    };
-    let mut codecs: Vec<AgreedCodec> =
-        std::iter::once(&negotiated.codec).chain(&negotiated.codecs).filter_map(agreed).collect();
-    codecs.dedup_by_key(|c| c.recv_pt);
-    if codecs.is_empty() {
-        return None;
-    }
-    let remote_rtp = endpoint(&negotiated.remote_rtp)?;
-    let mut config = SessionConfig::new(codecs, remote_rtp, device_rate);
-    config.remote_rtcp = endpoint(&negotiated.remote_rtcp).unwrap_or(config.remote_rtcp);
-    config.rtcp_mux = negotiated.rtcp_mux;
-    config.telephone_event = negotiated
-        .telephone_event
-        .as_ref()
-        .map(|t| TelephoneEvent { send_pt: t.payload_type, recv_pt: t.receive_payload_type });
-    config.ptime = Duration::from_millis(u64::from(negotiated.ptime.clamp(10, 120) / 10 * 10));
-    config.direction = direction(negotiated.direction);
-    Some(config)
-}
-
-fn endpoint(endpoint: &sdp::Endpoint) -> Option<SocketAddr> {
-    match &endpoint.host {
-        sdp::Host::Ip(ip) => Some(SocketAddr::new(*ip, endpoint.port)),
-        _ => None,
-    }
-}
-
-fn direction(direction: sdp::Direction) -> Direction {
-    match direction {
-        sdp::Direction::SendRecv => Direction::SendRecv,
-        sdp::Direction::SendOnly => Direction::SendOnly,
-        sdp::Direction::RecvOnly => Direction::RecvOnly,
-        _ => Direction::Inactive,
-    }
-}
+pub use phone::media::session_config;
 
 /// Starts the media of call `name` on `socket` (the port our SDP named) with `negotiated`.
 pub fn start(

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod core;
 pub mod instance;
+pub mod media;
 
 pub use crate::core::{AccountInfo, Core, CoreError, Output};
 pub use config::{Account, AutoAnswer, Config, ConfigError, Problem, SipSettings, Transport};
