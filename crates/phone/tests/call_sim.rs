@@ -139,11 +139,11 @@ impl World {
     /// speaker plays one frame.
     fn tick(&mut self) {
         let end = self.now + ms(20);
-        for i in 0..2 {
+        for (i, tone) in TONES.iter().enumerate() {
             let mut frame = [0i16; FRAME];
             for sample in frame.iter_mut() {
                 *sample = (8000.0 * self.phase[i].sin()) as i16;
-                self.phase[i] += 2.0 * std::f64::consts::PI * TONES[i] / f64::from(RATE);
+                self.phase[i] += 2.0 * std::f64::consts::PI * tone / f64::from(RATE);
             }
             let mut out = Vec::new();
             if let Some(session) = self.media[i].as_mut() {
