@@ -235,6 +235,7 @@ async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeStat
                 }
                 edge.media_changed(call, media);
             }
+            Output::Dtmf { call, digit } => info!(%call, %digit, "DTMF (SIP INFO)"),
             Output::TransferRequest { call, target } => {
                 let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
                 info!(%call, %target, %answer, "transfer requested (REFER)");

@@ -39,6 +39,7 @@ struct Phones {
     calls: [Vec<CallInfo>; 2],
     media: [Vec<(CallId, Option<NegotiatedAudio>)>; 2],
     sent: Vec<(usize, String)>,
+    digits: [Vec<char>; 2],
 }
 
 impl Phones {
@@ -64,6 +65,7 @@ impl Phones {
             calls: [Vec::new(), Vec::new()],
             media: [Vec::new(), Vec::new()],
             sent: Vec::new(),
+            digits: [Vec::new(), Vec::new()],
         };
         phones.drain();
         phones
@@ -76,6 +78,7 @@ impl Phones {
                     Output::Transmit { bytes, .. } => self.carry(i, bytes.to_vec()),
                     Output::Call(info) => self.calls[i].push(info),
                     Output::Media { call, media } => self.media[i].push((call, media)),
+                    Output::Dtmf { digit, .. } => self.digits[i].push(digit),
                     _ => {}
                 }
             }
@@ -268,4 +271,14 @@ fn an_invite_asks_for_auto_answer_in_the_ways_pbxs_do() {
     assert!(asks(&invite("Answer-Mode: Auto\r\n")));
     assert!(!asks(&invite("Answer-Mode: Manual\r\n")));
     assert!(!asks(&invite("Alert-Info: <http://x/ring.wav>\r\n")));
+}
+
+#[test]
+fn dtmf_by_sip_info_reaches_the_far_phone() {
+    let (mut p, alice, _) = Phones::up();
+    p.cores[ALICE].send_dtmf_info(p.now, alice, "12#").unwrap();
+    p.run(ms(300));
+    assert_eq!(p.digits[BOB], ['1', '2', '#']);
+    let info = &p.sent.iter().find(|(from, t)| *from == ALICE && t.starts_with("INFO ")).unwrap().1;
+    assert!(info.contains("Content-Type: application/dtmf-relay") && info.contains("Signal=1"), "{info}");
 }

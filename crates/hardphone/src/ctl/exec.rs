@@ -140,9 +140,16 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
         }
         Request::Dtmf { digits, call } => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
-            match edge.media.get(&call).and_then(|m| m.engine.as_ref()) {
-                Some(engine) if engine.send(Command::Dtmf(digits.clone())) => json!({ "ok": true, "call": call.0 }),
-                _ => error("the call has no media"),
+            let media = edge.media.get(&call);
+            let in_rtp = media.and_then(|m| m.negotiated.as_ref()).is_some_and(|n| n.telephone_event.is_some());
+            match media.and_then(|m| m.engine.as_ref()) {
+                Some(engine) if in_rtp && engine.send(Command::Dtmf(digits.clone())) => {
+                    json!({ "ok": true, "call": call.0, "via": "rtp" })
+                }
+                _ => match core.send_dtmf_info(now, call, &digits) {
+                    Ok(()) => json!({ "ok": true, "call": call.0, "via": "info" }),
+                    Err(e) => error(e),
+                },
             }
         }
         Request::Transfer { uri, call } => {

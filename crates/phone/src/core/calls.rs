@@ -221,6 +221,20 @@ impl Core {
         Ok(())
     }
 
+    /// Sends DTMF `digits` on call `call` by SIP INFO (`application/dtmf-relay`, RFC 6086), the
+    /// fallback when the stream has no RFC 4733 events; the edge sends them in RTP otherwise.
+    pub fn send_dtmf_info(&mut self, now: Instant, call: CallId, digits: &str) -> Result<(), CoreError> {
+        let slot = self.calls.get_mut(&call).ok_or(CoreError::UnknownCall(call))?;
+        for digit in digits.chars().filter(|c| c.is_ascii_digit() || "*#ABCDabcd".contains(*c)) {
+            let body = Bytes::from(format!("Signal={}\r\nDuration=160\r\n", digit.to_ascii_uppercase()));
+            slot.session
+                .send_info("application/dtmf-relay", body, &mut self.rng)
+                .map_err(|_| CoreError::CallState(call))?;
+        }
+        self.pump(now);
+        Ok(())
+    }
+
     /// Every call, ended ones included until they are forgotten.
     pub fn calls(&self) -> Vec<CallInfo> {
         self.calls

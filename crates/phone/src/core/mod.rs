@@ -116,6 +116,13 @@ pub enum Output {
         /// The negotiated audio.
         media: Option<sdp::NegotiatedAudio>,
     },
+    /// A DTMF key came by SIP INFO on `call` (RFC 6086; keys in RTP come from the media).
+    Dtmf {
+        /// The call.
+        call: CallId,
+        /// The key: `0-9 * # A-D`.
+        digit: char,
+    },
     /// The far end of `call` asked us (REFER, RFC 3515) to call `target`: the edge binds an RTP
     /// socket and calls [`Core::dial_for_transfer`].
     TransferRequest {

@@ -57,7 +57,13 @@ impl Core {
                 self.notify_received(now, id, request);
                 200
             }
-            Method::Info | Method::Message => 200,
+            Method::Info => {
+                for digit in dtmf_info_digits(request) {
+                    self.outbox.push_back(Output::Dtmf { call: id, digit });
+                }
+                200
+            }
+            Method::Message => 200,
             _ => 501,
         };
         if let Some(call) = self.calls.get_mut(&id) {
@@ -112,5 +118,26 @@ impl Core {
         if let Some(call) = self.calls.get_mut(&referrer) {
             let _ = call.session.notify_refer(status, done, &mut self.rng);
         }
+    }
+}
+
+/// The DTMF keys of a SIP INFO (`application/dtmf-relay`: `Signal=5`; `application/dtmf`: `5`),
+/// the fallback where RFC 4733 events were not negotiated.
+pub fn dtmf_info_digits(request: &Request) -> Vec<char> {
+    let content_type = request.headers.get(&HeaderName::ContentType).unwrap_or_default().to_ascii_lowercase();
+    let body = String::from_utf8_lossy(&request.body);
+    let key = |c: char| c.is_ascii_digit() || matches!(c.to_ascii_uppercase(), '*' | '#' | 'A' | 'B' | 'C' | 'D');
+    if content_type.starts_with("application/dtmf-relay") {
+        body.lines()
+            .filter_map(|line| line.split_once('='))
+            .filter(|(name, _)| name.trim().eq_ignore_ascii_case("signal"))
+            .filter_map(|(_, value)| value.trim().chars().next())
+            .filter(|c| key(*c))
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    } else if content_type.starts_with("application/dtmf") {
+        body.trim().chars().next().filter(|c| key(*c)).map(|c| c.to_ascii_uppercase()).into_iter().collect()
+    } else {
+        Vec::new()
     }
 }

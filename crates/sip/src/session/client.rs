@@ -179,6 +179,16 @@ impl Session {
         }
     }
 
+    /// Sends an INFO (RFC 6086) in the dialog with `body` of `content_type`, e.g. a DTMF key as
+    /// `application/dtmf-relay` where RFC 4733 events were not negotiated.
+    pub fn send_info(&mut self, content_type: &str, body: Bytes, rng: &mut impl RngCore) -> Result<(), SessionError> {
+        if self.state != SessionState::Confirmed {
+            return Err(SessionError::InvalidState(self.state));
+        }
+        self.send_in_dialog(Method::Info, &Some((content_type.to_owned(), body)), rng)?;
+        Ok(())
+    }
+
     /// Reports the progress of a REFER the peer sent us (RFC 3515 §2.4.4): a NOTIFY with
     /// `Event: refer` and a `message/sipfrag` body holding the status line of our call to the
     /// target (`SIP/2.0 100 Trying`, `SIP/2.0 200 OK`); `done` ends the implicit subscription.
