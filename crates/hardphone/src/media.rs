@@ -9,8 +9,8 @@
 
 use std::net::{IpAddr, UdpSocket};
 use std::sync::mpsc;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use audio::{AudioFormat, DeviceOpener, DeviceSpec};
 use media::session::{MediaSession, SessionConfig};
@@ -44,6 +44,7 @@ pub struct MediaDevices {
 #[derive(Debug)]
 pub struct MediaHandle {
     commands: mpsc::Sender<Command>,
+    quality: Arc<Mutex<Option<serde_json::Value>>>,
 }
 
 impl MediaHandle {
@@ -51,6 +52,28 @@ impl MediaHandle {
     pub fn send(&self, command: Command) -> bool {
         self.commands.send(command).is_ok()
     }
+
+    /// The call's latest quality figures (updated every second): packets, loss, jitter,
+    /// round-trip time, concealment and the E-model MOS.
+    pub fn quality(&self) -> Option<serde_json::Value> {
+        self.quality.lock().ok().and_then(|q| q.clone())
+    }
+}
+
+/// The quality figures of a session as JSON, for `hardphone ctl status`.
+fn quality_json(session: &MediaSession) -> serde_json::Value {
+    let report = session.quality();
+    let m = &report.measured;
+    serde_json::json!({
+        "packets_sent": m.packets_sent,
+        "packets_received": m.packets_received,
+        "loss_percent": (report.loss_percent * 100.0).round() / 100.0,
+        "jitter_ms": (m.jitter_ms * 10.0).round() / 10.0,
+        "rtt_ms": m.rtt_ms.map(|r| r.round()),
+        "concealed_ms": m.concealed_ms,
+        "mos": (report.mos * 100.0).round() / 100.0,
+        "line": report.to_string(),
+    })
 }
 
 impl Drop for MediaHandle {
@@ -73,10 +96,12 @@ pub fn start(
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::Unsupported, "no usable codec or address"))?;
     socket.set_nonblocking(true)?;
     let (commands, receiver) = mpsc::channel();
+    let quality = Arc::new(Mutex::new(None));
+    let shared = quality.clone();
     std::thread::Builder::new()
         .name(format!("media-{name}"))
-        .spawn(move || run(name, socket, config, devices, opener, receiver))?;
-    Ok(MediaHandle { commands })
+        .spawn(move || run(name, socket, config, devices, opener, receiver, shared))?;
+    Ok(MediaHandle { commands, quality })
 }
 
 /// The media thread: one period per loop, paced by the capture device.
@@ -87,6 +112,7 @@ fn run(
     devices: MediaDevices,
     opener: Arc<DeviceOpener>,
     commands: mpsc::Receiver<Command>,
+    quality: Arc<Mutex<Option<serde_json::Value>>>,
 ) {
     let mut session = match MediaSession::new(Instant::now(), config.clone(), &mut OsRng) {
         Ok(session) => session,
@@ -102,6 +128,7 @@ fn run(
     info!(call = %name, codec = session.send_codec().kind.name(), remote = %session.remote_rtp(), "media started");
     let (mut mic, mut speaker) = (vec![0i16; frame], vec![0i16; frame]);
     let mut datagram = [0u8; 2048];
+    let mut next_report = Instant::now();
     loop {
         match commands.try_recv() {
             Ok(Command::Update(negotiated)) => update(&mut session, &negotiated),
@@ -129,6 +156,12 @@ fn run(
         flush(&mut session, &socket);
         while let Some(event) = session.poll_event() {
             info!(call = %name, ?event, "media event");
+        }
+        if now >= next_report {
+            next_report = now + Duration::from_secs(1);
+            if let Ok(mut slot) = quality.lock() {
+                *slot = Some(quality_json(&session));
+            }
         }
     }
     let _ = session.stop(Instant::now(), Some("call ended"));

@@ -50,6 +50,17 @@ fn each_phone_hears_the_others_tone() {
     assert_eq!(alice.ctl(&format!("dial {USER2}"))["ok"], true);
     let call = wait_state(&alice, "active");
     assert_eq!(call["codec"], "G722");
+    // `status` carries the call's quality figures once media has run a moment.
+    let figures = wait_until(
+        "quality figures",
+        Duration::from_secs(10),
+        || {
+            let call = alice.ctl("status")["calls"][0].clone();
+            call["quality"]["packets_received"].as_u64().filter(|n| *n > 10).map(|_| call["quality"].clone())
+        },
+        || alice.log(),
+    );
+    assert!(figures["mos"].as_f64().is_some_and(|m| m > 3.5), "{figures}");
     std::thread::sleep(Duration::from_secs(2));
     // RFC 4733 DTMF in the RTP stream: Bob's phone reports each key once.
     assert_eq!(alice.ctl("dtmf 12#")["ok"], true);

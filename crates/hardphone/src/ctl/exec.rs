@@ -219,6 +219,7 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
         .iter()
         .map(|c| {
             let media = edge.media.get(&c.id).and_then(|m| m.negotiated.as_ref());
+            let quality = edge.media.get(&c.id).and_then(|m| m.engine.as_ref()).and_then(|e| e.quality());
             json!({
                 "id": c.id.0,
                 "account": c.account,
@@ -227,6 +228,7 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
                 "state": state_name(&c.state),
                 "codec": media.map(|m| m.codec.name.clone()),
                 "remote_rtp": media.map(|m| format!("{:?}:{}", m.remote_rtp.host, m.remote_rtp.port)),
+                "quality": quality,
             })
         })
         .collect();
