@@ -1,4 +1,4 @@
-//! Blind transfer (RFC 3515) between three phone cores behind a stand-in PBX on a virtual clock:
+//! Blind transfer (RFC 3515) and call waiting between three phone cores behind a stand-in PBX on a virtual clock:
 //! every core registers to the PBX address; the PBX answers REGISTERs and relays everything
 //! else by Call-ID between the two phones of each call (a new INVITE goes to the phone named
 //! by its Request-URI user).
@@ -178,4 +178,33 @@ fn a_refused_transfer_keeps_the_call() {
     p.run(ms(500));
     assert_eq!(p.last(ALICE, alice_call), CallState::Active, "Carol was busy: Alice keeps Bob");
     assert_eq!(p.last(BOB, bob_call), CallState::Active);
+}
+
+#[test]
+fn a_second_call_rings_while_busy_and_is_taken_with_the_first_on_hold() {
+    let mut p = Pbx::new();
+    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+    p.run(ms(100));
+    let bob_first = p.newest_incoming(BOB);
+    p.cores[BOB].answer(p.now, bob_first, 41000).unwrap();
+    p.run(ms(200));
+    // Carol calls Bob while he talks to Alice: call waiting, his phone rings for the second.
+    let carol_call = p.cores[CAROL].dial(p.now, 0, "bob", 42000).unwrap();
+    p.run(ms(200));
+    let bob_second = p.newest_incoming(BOB);
+    assert_ne!(bob_second, bob_first);
+    assert_eq!(p.last(BOB, bob_first), CallState::Active);
+    assert_eq!(p.last(CAROL, carol_call), CallState::Ringing { early_media: false });
+    // Bob holds Alice and takes Carol; then hangs up on Carol and resumes Alice.
+    p.cores[BOB].set_hold(p.now, bob_first, true).unwrap();
+    p.cores[BOB].answer(p.now, bob_second, 41002).unwrap();
+    p.run(ms(300));
+    assert_eq!(p.last(ALICE, alice_call), CallState::RemoteHold);
+    assert_eq!(p.last(CAROL, carol_call), CallState::Active);
+    p.cores[BOB].hangup(p.now, bob_second).unwrap();
+    p.cores[BOB].set_hold(p.now, bob_first, false).unwrap();
+    p.run(ms(300));
+    assert_eq!(p.last(CAROL, carol_call), CallState::Ended(EndReason::RemoteHangup));
+    assert_eq!(p.last(ALICE, alice_call), CallState::Active);
+    assert_eq!(p.last(BOB, bob_first), CallState::Active);
 }
