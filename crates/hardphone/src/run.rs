@@ -70,6 +70,10 @@ pub async fn run(config: Config, state_dir: &Path, socket: Option<PathBuf>) -> R
     let mut edge = EdgeState::new(&config.audio);
     let listen_ip = transports.local_addr().ip();
     edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
+    edge.listen = transports.local_addr();
+    // Direct calls (no account route): our address is the listening one, or the source address
+    // of the default route (towards a documentation address, RFC 5737; nothing is sent).
+    core.set_fallback_local(local_address_to(SocketAddr::from(([198, 51, 100, 1], 5060)), edge.listen));
     let mut stopping = false;
     let mut network_check = Instant::now() + NETWORK_CHECK;
     loop {
@@ -192,6 +196,12 @@ fn check_local_addresses(core: &mut Core, listening: SocketAddr) {
 /// interface, the local address the system routes to `target` from, with the listening port.
 fn local_address(target: &Target, listening: SocketAddr) -> SocketAddr {
     routed_local(target, listening).unwrap_or(listening)
+}
+
+/// Our address towards `to` (a direct call's peer), with the SIP listening port.
+pub fn local_address_to(to: SocketAddr, listening: SocketAddr) -> SocketAddr {
+    let target = Target { addr: to, transport: sip::Transport::Udp, host: to.ip().to_string() };
+    local_address(&target, listening)
 }
 
 /// [`local_address`], `None` when listening on every interface and no route leads to `target`.

@@ -42,6 +42,8 @@ pub struct EdgeState {
     pub media: BTreeMap<CallId, CallMedia>,
     /// The IP address RTP sockets bind to (the SIP listening address).
     pub bind_ip: Option<IpAddr>,
+    /// The SIP listening address (for the local address of direct calls).
+    pub listen: SocketAddr,
     /// The sound devices calls use.
     pub devices: MediaDevices,
     /// Opens them (and says once when one is missing).
@@ -58,6 +60,7 @@ impl EdgeState {
             accounts: BTreeMap::new(),
             media: BTreeMap::new(),
             bind_ip: None,
+            listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             devices: MediaDevices { input: spec(input), output: spec(output), sample_rate: audio.sample_rate },
             opener: Arc::new(DeviceOpener::default()),
         }
@@ -106,13 +109,21 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
     match request {
         Request::Status => status(core, edge),
         Request::Dial { uri, account } => {
+            let direct = direct_target(&uri);
             let account = account.or_else(|| core.accounts().first().map(|a| a.index));
-            let Some(account) = account else { return error("no account to dial from") };
+            if account.is_none() && direct.is_none() {
+                return error("no account to dial from (dial sip:user@IP for a direct call)");
+            }
             let (socket, port) = match edge.bind_media() {
                 Ok(bound) => bound,
                 Err(e) => return error(format!("cannot open an RTP socket: {e}")),
             };
-            match core.dial(now, account, &uri, port) {
+            let placed = match (direct, account) {
+                (Some(to), _) => core.dial_direct(now, &uri, crate::run::local_address_to(to, edge.listen), port),
+                (None, Some(account)) => core.dial(now, account, &uri, port),
+                (None, None) => unreachable!("checked above"),
+            };
+            match placed {
                 Ok(call) => {
                     edge.media.insert(call, CallMedia::new(socket));
                     json!({ "ok": true, "call": call.0 })
@@ -157,6 +168,18 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             done(core.transfer(now, call, &uri), call)
         }
     }
+}
+
+/// Where a direct call to `uri` goes: `sip:user@IP[:port]` dials that address without the
+/// account's registrar (RFC 3261 §8.1.2 leaves the choice to the UA).
+pub fn direct_target(uri: &str) -> Option<SocketAddr> {
+    let parsed = sip::uri::SipUri::parse(uri.trim()).ok()?;
+    let ip: IpAddr = match parsed.host {
+        sip::uri::Host::V4(ip) => ip.into(),
+        sip::uri::Host::V6(ip) => ip.into(),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, parsed.port.unwrap_or(5060)))
 }
 
 /// Answers `call` from a new RTP socket.

@@ -476,8 +476,13 @@ pub struct Phone {
 /// Starts `hardphone --config FILE --headless --state-dir DIR` in `dir` with `RUST_LOG=info`,
 /// its log in `dir/<name>.log`.
 pub fn start_phone(dir: &Path, name: &str, setup: &PhoneSetup<'_>) -> Phone {
+    start_phone_toml(dir, name, &setup.toml(free_port()))
+}
+
+/// [`start_phone`] with the configuration file's whole text.
+pub fn start_phone_toml(dir: &Path, name: &str, toml: &str) -> Phone {
     let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, setup.toml(free_port())).expect("write phone config");
+    std::fs::write(&file, toml).expect("write phone config");
     let log_file = dir.join(format!("{name}.log"));
     let log = std::fs::File::create(&log_file).expect("phone log");
     let state_dir = dir.join(format!("{name}-state"));

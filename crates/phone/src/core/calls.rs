@@ -127,15 +127,52 @@ impl Core {
         let peer = Route { to: started.target.addr, transport: started.target.transport, flow: started.flow };
         let contact = format!("<{}>", started.registration.contact_uri());
         let config = self.session_config(slot, local_addr, started.target.transport, contact);
+        self.place_call(now, index, config, &uri, peer, local_addr, media_port)
+    }
+
+    /// Calls a SIP URI whose host is an IP address directly, without an account (a phone with
+    /// no configuration yet, or two phones on one LAN): the INVITE goes to that address over
+    /// UDP (the URI's port, else 5060), sent from `local`.
+    pub fn dial_direct(
+        &mut self,
+        now: Instant,
+        uri: &str,
+        local: SocketAddr,
+        media_port: u16,
+    ) -> Result<CallId, CoreError> {
+        let parsed = sip::uri::SipUri::parse(uri).map_err(|_| CoreError::BadTarget)?;
+        let ip: std::net::IpAddr = match parsed.host {
+            sip::uri::Host::V4(ip) => ip.into(),
+            sip::uri::Host::V6(ip) => ip.into(),
+            _ => return Err(CoreError::BadTarget),
+        };
+        let to = SocketAddr::new(ip, parsed.port.unwrap_or(5060));
+        let peer = Route { to, transport: Transport::Udp, flow: None };
+        let contact = format!("<sip:hardphone@{local}>");
+        let config = self.anonymous_config(local, Transport::Udp, contact);
+        self.place_call(now, usize::MAX, config, uri, peer, local, media_port)
+    }
+
+    /// Sends the INVITE of a new outgoing call with our SDP offer and reports it.
+    #[allow(clippy::too_many_arguments)]
+    fn place_call(
+        &mut self,
+        now: Instant,
+        account: usize,
+        config: SessionConfig,
+        uri: &str,
+        peer: Route,
+        local_addr: SocketAddr,
+        media_port: u16,
+    ) -> Result<CallId, CoreError> {
         let local = LocalMedia::new(local_addr.ip(), media_port, self.rng_u64() >> 1, 1);
         let offer = make_offer(&capabilities(), &local).map_err(|_| CoreError::BadTarget)?;
         let body = Bytes::from(offer.to_string());
         let to = format!("<{uri}>");
-        let session =
-            Session::invite(config, &uri, &to, Some(body), &mut self.rng).map_err(|_| CoreError::BadTarget)?;
+        let session = Session::invite(config, uri, &to, Some(body), &mut self.rng).map_err(|_| CoreError::BadTarget)?;
         let id = self.new_call_id();
         let call = CallSlot {
-            account: index,
+            account,
             session,
             peer,
             remote: to,
@@ -233,6 +270,12 @@ impl Core {
         }
         self.pump(now);
         Ok(())
+    }
+
+    /// Our address for calls no account route leads to (direct calls to and from a phone with
+    /// no account): the edge's listening address, or its default route's source address.
+    pub fn set_fallback_local(&mut self, local: SocketAddr) {
+        self.fallback_local = Some(local);
     }
 
     /// Every call, ended ones included until they are forgotten.
@@ -556,7 +599,7 @@ impl Core {
             }
             first = first.or(Some(located.local));
         }
-        first.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+        first.or(self.fallback_local).unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 }
 

@@ -212,6 +212,8 @@ pub struct Core {
     next_call: u64,
     /// Calls placed for a received REFER: the call → the call that asked for it.
     transfers: BTreeMap<CallId, CallId>,
+    /// Our address when no account route leads to a peer ([`Core::set_fallback_local`]).
+    fallback_local: Option<SocketAddr>,
     /// Stream flows seen, with their peer.
     flows: BTreeMap<u64, Route>,
     /// The message being handled by [`Core::handle_message`], while its events are processed.
@@ -255,6 +257,7 @@ impl Core {
             call_clients: BTreeMap::new(),
             next_call: 0,
             transfers: BTreeMap::new(),
+            fallback_local: None,
             flows: BTreeMap::new(),
             arrival: None,
             life: Life::Running,
