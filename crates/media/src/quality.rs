@@ -51,6 +51,22 @@ impl CodecImpairment {
     /// has no Bpl for G.722 with a waveform-repetition concealment like ours, so the G.711
     /// Appendix I value, 25.1, stands in for it: a documented approximation.
     pub const G722_PLC: CodecImpairment = CodecImpairment { ie: 13.0, bpl: 25.1, wideband: true };
+    /// Opus at about 24 kbit/s wideband (SILK, RFC 6716) with libopus's concealment, as our
+    /// session receives it: a documented approximation, as ITU-T G.113 has no Opus values.
+    ///
+    /// * `Ie,wb` 10: an assumption, not a measured value. Wideband Opus at 20–24 kbit/s is
+    ///   commonly rated in listening tests about as well as or better than G.722 at 64 kbit/s,
+    ///   whose G.113 Appendix IV value is 13; we take a little less than that.
+    /// * `Bpl` 25.1: libopus's concealment extrapolates the codec's own parameters (LPC and
+    ///   pitch for SILK), at least as robust as G.711 Appendix I's waveform repetition, whose
+    ///   G.113 value stands in for it as it does for G.722.
+    pub const OPUS_PLC: CodecImpairment = CodecImpairment { ie: 10.0, bpl: 25.1, wideband: true };
+    /// Opus as [`CodecImpairment::OPUS_PLC`], with the in-band FEC of the packet after a loss
+    /// decoded in its place. FEC recovers isolated losses at a lower bit rate but not bursts;
+    /// assuming it restores about a third of the impact of random loss, `Bpl` becomes
+    /// 25.1 / (1 − 1/3) ≈ 37.7 (`Ie,eff` scales with `Ppl / Bpl` at low loss). For when the
+    /// jitter buffer decodes FEC ([`crate::codec::Decoder::decode_fec`]); it does not yet.
+    pub const OPUS_FEC: CodecImpairment = CodecImpairment { ie: 10.0, bpl: 37.7, wideband: true };
 }
 
 /// What the E-model is computed from.

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 pub mod g711;
 pub mod g722;
+pub mod opus;
 
 /// Encodes one frame of linear PCM into an RTP payload.
 pub trait Encoder {
@@ -25,11 +26,23 @@ pub trait Decoder {
     fn sample_rate(&self) -> u32;
     /// Appends the PCM decoded from `payload` to `out`.
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<(), DecodeError>;
-    /// Appends `samples` samples concealing a lost frame and returns `true`, if this codec has
-    /// its own concealment (Opus); returns `false` without writing when it has none, and the
-    /// caller conceals.
+    /// Appends about `samples` samples concealing a lost frame and returns `true`, if this codec
+    /// has its own concealment (Opus); returns `false` without writing when it has none, and
+    /// the caller conceals. A codec may round `samples` to its own granularity (Opus: 2.5 ms);
+    /// the caller takes as many as were appended.
     fn conceal(&mut self, samples: usize, out: &mut Vec<i16>) -> bool {
         let _ = (samples, out);
+        false
+    }
+
+    /// Appends about `samples` samples recovering the audio lost just before `next_payload`, the
+    /// payload that follows the gap, from the forward error correction data it carries (Opus
+    /// in-band FEC, RFC 6716 §2.1.7), and returns `true`; call it instead of
+    /// [`Decoder::conceal`] for the whole gap, then [`Decoder::decode`] `next_payload` as
+    /// usual. Where the FEC does not reach back over the whole gap, its start is concealed.
+    /// Returns `false` without writing when the codec or this payload has no such data.
+    fn decode_fec(&mut self, next_payload: &[u8], samples: usize, out: &mut Vec<i16>) -> bool {
+        let _ = (next_payload, samples, out);
         false
     }
 }

@@ -9,6 +9,7 @@ use thiserror::Error;
 use super::resample::ResampleError;
 use crate::codec::g711::{PcmaDecoder, PcmaEncoder, PcmuDecoder, PcmuEncoder};
 use crate::codec::g722::{G722Decoder, G722Encoder};
+use crate::codec::opus::{self, OpusDecoder, OpusEncoder, OpusParams, OPUS_PAYLOAD_TYPE, OPUS_RTP_CLOCK_RATE};
 use crate::codec::{Decoder, Encoder};
 use crate::dtmf::DtmfError;
 use crate::jitter::JitterError;
@@ -28,7 +29,13 @@ pub enum CodecKind {
     Pcma,
     /// G.722 (RFC 3551 §4.5.2), static payload type 9: 16 kHz audio on an 8000 Hz RTP clock.
     G722,
+    /// Opus (RFC 7587), `opus/48000/2` on a dynamic payload type (111 by default): coded at 8
+    /// to 48 kHz, always on a 48000 Hz RTP clock. See [`crate::codec::opus`].
+    Opus,
 }
+
+/// Every codec, for [`CodecKind::from_rtpmap`].
+const ALL: [CodecKind; 4] = [CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722, CodecKind::Opus];
 
 impl CodecKind {
     /// The encoding name of the SDP `rtpmap` (RFC 3551 §6, Table 4).
@@ -37,67 +44,148 @@ impl CodecKind {
             CodecKind::Pcmu => "PCMU",
             CodecKind::Pcma => "PCMA",
             CodecKind::G722 => "G722",
+            CodecKind::Opus => "opus",
         }
     }
 
     /// The codec for an `rtpmap` encoding name (case-insensitive) and clock rate, if supported.
+    /// Opus is `opus/48000` (its channel count, always 2 in SDP, RFC 7587 §7, is not looked at).
     pub fn from_rtpmap(name: &str, clock_rate: u32) -> Option<Self> {
-        let kind = [CodecKind::Pcmu, CodecKind::Pcma, CodecKind::G722]
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name))?;
+        let kind = ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(name))?;
         (kind.rtp_clock_rate() == clock_rate).then_some(kind)
     }
 
-    /// The static payload type of RFC 3551 §6 (Table 4).
+    /// The static payload type of RFC 3551 §6 (Table 4). Opus has none (RFC 7587 §7): this is
+    /// then the dynamic payload type we choose by default, [`OPUS_PAYLOAD_TYPE`] (111).
     pub fn static_payload_type(self) -> u8 {
         match self {
             CodecKind::Pcmu => 0,
             CodecKind::Pcma => 8,
             CodecKind::G722 => 9,
+            CodecKind::Opus => OPUS_PAYLOAD_TYPE,
         }
     }
 
-    /// The RTP clock rate (RFC 3551 §4.5.2: 8000 Hz for G.722 too).
-    pub fn rtp_clock_rate(self) -> u32 {
-        8000
+    /// Whether the payload type is dynamic, agreed in the SDP (Opus), rather than static.
+    pub fn has_dynamic_payload_type(self) -> bool {
+        self == CodecKind::Opus
     }
 
-    /// The rate of the PCM the codec codes.
+    /// The RTP clock rate: 8000 Hz for G.711 and for G.722 too (RFC 3551 §4.5.2), 48000 Hz for
+    /// Opus whatever rate it codes at (RFC 7587 §4.1).
+    pub fn rtp_clock_rate(self) -> u32 {
+        match self {
+            CodecKind::Pcmu | CodecKind::Pcma | CodecKind::G722 => 8000,
+            CodecKind::Opus => OPUS_RTP_CLOCK_RATE,
+        }
+    }
+
+    /// The rate of the PCM the codec codes: for Opus its full rate, 48 kHz, although the
+    /// session runs libopus at [`CodecKind::encode_rate`] and [`CodecKind::decode_rate`].
     pub fn sample_rate(self) -> u32 {
         match self {
             CodecKind::Pcmu | CodecKind::Pcma => 8000,
             CodecKind::G722 => 16000,
+            CodecKind::Opus => 48000,
         }
     }
 
-    /// Whether the codec carries wideband (50–7000 Hz) audio.
-    pub fn is_wideband(self) -> bool {
-        self == CodecKind::G722
+    /// The rate the session's encoder takes PCM at, with the sound device at `device_rate` Hz
+    /// (the device's PCM is resampled to it): [`CodecKind::sample_rate`], except for Opus
+    /// ([`OpusParams::encode_rate`]: 16 kHz wideband at our default bit rate).
+    pub fn encode_rate(self, device_rate: u32, opus: &OpusParams) -> u32 {
+        match self {
+            CodecKind::Opus => opus.encode_rate(device_rate),
+            _ => self.sample_rate(),
+        }
     }
 
-    /// The E-model planning values of the codec with our loss concealment (ITU-T G.113).
+    /// The rate the session's decoder yields PCM at, with the sound device at `device_rate` Hz
+    /// (it is resampled to the device's): [`CodecKind::sample_rate`], except for Opus, which
+    /// decodes straight to the device's rate when libopus can ([`opus::decode_rate`]).
+    pub fn decode_rate(self, device_rate: u32) -> u32 {
+        match self {
+            CodecKind::Opus => opus::decode_rate(device_rate),
+            _ => self.sample_rate(),
+        }
+    }
+
+    /// The payload bit rate we send at: 64 kbit/s for G.711 and G.722, the average bit rate
+    /// of `opus` for Opus.
+    pub fn bit_rate(self, opus: &OpusParams) -> u32 {
+        match self {
+            CodecKind::Pcmu | CodecKind::Pcma | CodecKind::G722 => 64_000,
+            CodecKind::Opus => opus.max_average_bitrate,
+        }
+    }
+
+    /// The codec's delay beyond the frame (its look-ahead), in ms: none counted for G.711 and
+    /// G.722, 6.5 ms for Opus (libopus's 2.5 ms look-ahead plus 4 ms delay compensation in
+    /// the VOIP application, RFC 6716 §2).
+    pub fn lookahead_ms(self) -> f64 {
+        match self {
+            CodecKind::Pcmu | CodecKind::Pcma | CodecKind::G722 => 0.0,
+            CodecKind::Opus => 6.5,
+        }
+    }
+
+    /// Whether the codec carries wideband (50–7000 Hz) audio or more.
+    pub fn is_wideband(self) -> bool {
+        matches!(self, CodecKind::G722 | CodecKind::Opus)
+    }
+
+    /// The E-model planning values of the codec with our loss concealment (ITU-T G.113; for
+    /// Opus a documented approximation, [`CodecImpairment::OPUS_PLC`]).
     pub fn impairment(self) -> CodecImpairment {
         match self {
             CodecKind::Pcmu | CodecKind::Pcma => CodecImpairment::G711_PLC,
             CodecKind::G722 => CodecImpairment::G722_PLC,
+            CodecKind::Opus => CodecImpairment::OPUS_PLC,
         }
     }
 
-    /// A fresh encoder.
+    /// A fresh encoder taking PCM at [`CodecKind::sample_rate`] (Opus: 48 kHz with
+    /// [`OpusParams::default`]).
     pub fn encoder(self) -> Box<dyn Encoder + Send> {
+        self.encoder_at(self.sample_rate(), &OpusParams::default())
+    }
+
+    /// A fresh decoder yielding PCM at [`CodecKind::sample_rate`].
+    pub fn decoder(self) -> Box<dyn Decoder + Send> {
+        self.decoder_at(self.sample_rate())
+    }
+
+    /// The session's encoder for a device at `device_rate` Hz: at
+    /// [`CodecKind::encode_rate`], coding Opus with `opus`.
+    pub fn session_encoder(self, device_rate: u32, opus: &OpusParams) -> Box<dyn Encoder + Send> {
+        self.encoder_at(self.encode_rate(device_rate, opus), opus)
+    }
+
+    /// The session's decoder for a device at `device_rate` Hz: at [`CodecKind::decode_rate`].
+    pub fn session_decoder(self, device_rate: u32) -> Box<dyn Decoder + Send> {
+        self.decoder_at(self.decode_rate(device_rate))
+    }
+
+    /// An encoder at `rate`, which is the codec's own for all but Opus and one of
+    /// [`opus::OPUS_RATES`] for Opus.
+    fn encoder_at(self, rate: u32, opus: &OpusParams) -> Box<dyn Encoder + Send> {
         match self {
             CodecKind::Pcmu => Box::new(PcmuEncoder::new()),
             CodecKind::Pcma => Box::new(PcmaEncoder::new()),
             CodecKind::G722 => Box::new(G722Encoder::new()),
+            // libopus fails only for a rate outside OPUS_RATES, which encode_rate never gives,
+            // or when it cannot allocate its state, where Rust itself would abort.
+            CodecKind::Opus => Box::new(OpusEncoder::new(rate, opus).expect("libopus encoder")),
         }
     }
 
-    /// A fresh decoder.
-    pub fn decoder(self) -> Box<dyn Decoder + Send> {
+    /// A decoder at `rate`; see [`CodecKind::encoder_at`].
+    fn decoder_at(self, rate: u32) -> Box<dyn Decoder + Send> {
         match self {
             CodecKind::Pcmu => Box::new(PcmuDecoder::new()),
             CodecKind::Pcma => Box::new(PcmaDecoder::new()),
             CodecKind::G722 => Box::new(G722Decoder::new()),
+            CodecKind::Opus => Box::new(OpusDecoder::new(rate).expect("libopus decoder")),
         }
     }
 }
@@ -181,6 +269,10 @@ pub struct SessionConfig {
     pub rtcp_mux: bool,
     /// The sound device's sample rate: 8000, 16000, 24000, 32000 or 48000 Hz.
     pub device_rate: u32,
+    /// How we code Opus: the peer's `a=fmtp` for its Opus payload type, read by
+    /// [`OpusParams::from_fmtp`] (RFC 7587 §6.1); [`OpusParams::default`] (24 kbit/s wideband,
+    /// in-band FEC) when it is not known. Unused without Opus.
+    pub opus: OpusParams,
     /// Symmetric RTP latching (RFC 4961 §3, "comedia"): after this many valid packets in a row
     /// from one source address with one SSRC, we send our RTP there. `None` turns it off.
     pub latch_after: Option<u32>,
@@ -218,6 +310,7 @@ impl SessionConfig {
             remote_rtcp,
             rtcp_mux: false,
             device_rate,
+            opus: OpusParams::default(),
             latch_after: Some(5),
             rtp_timeout: Some(Duration::from_secs(30)),
             cname: None,
@@ -347,9 +440,8 @@ pub(super) fn validate(config: &SessionConfig) -> Result<(), SessionError> {
     }
     let rate = config.device_rate;
     for codec in &config.codecs {
-        let codec_rate = codec.kind.sample_rate();
-        super::Resampler::new(rate, codec_rate)
-            .and_then(|_| super::Resampler::new(codec_rate, rate))
+        super::Resampler::new(rate, codec.kind.encode_rate(rate, &config.opus))
+            .and_then(|_| super::Resampler::new(codec.kind.decode_rate(rate), rate))
             .map_err(|source| SessionError::UnsupportedDeviceRate { rate, source })?;
     }
     if let Some(cname) = &config.cname {

@@ -14,13 +14,14 @@
 //!
 //! # Design
 //!
-//! **Send path.** The device frame is resampled to the codec's rate ([`Resampler`]) and encoded;
-//! the packet gets the next sequence number, the frame's timestamp (advancing by one ptime at
-//! the RTP clock, 8000 Hz even for G.722 per RFC 3551 §4.5.2) and the marker on the first packet
-//! of a talkspurt: the first packet, the first after DTMF and the first after a codec switch
-//! (RFC 3551 §4.1). While DTMF is being sent, its `telephone-event` packets replace the audio
-//! with the same SSRC and sequence space (RFC 4733 §2.5.1.2). Muting is the phone's business:
-//! it sends silence.
+//! **Send path.** The device frame is resampled to the codec's rate ([`Resampler`]; for Opus the
+//! rate libopus codes at, [`CodecKind::encode_rate`]) and encoded; the packet gets the next
+//! sequence number, the frame's timestamp (advancing by one ptime at the codec's RTP clock:
+//! 8000 Hz even for G.722 per RFC 3551 §4.5.2, 48000 Hz for Opus per RFC 7587 §4.1, so 960 per
+//! 20 ms) and the marker on the first packet of a talkspurt: the first packet, the first after
+//! DTMF and the first after a codec switch (RFC 3551 §4.1). While DTMF is being sent, its
+//! `telephone-event` packets replace the audio with the same SSRC and sequence space (RFC 4733
+//! §2.5.1.2). Muting is the phone's business: it sends silence.
 //!
 //! **Receive path.** Datagrams are told apart by RFC 5761 §4 (second octet 192–223 is RTCP),
 //! multiplexed or not: the configuration refuses RTP payload types 64–95, so the rule is safe on
@@ -29,8 +30,11 @@
 //! ([`latch`](self#latching)), counted per RFC 3550 A.1/A.3/A.8, and dispatched: events to the
 //! [`DtmfReceiver`], comfort noise to the noise generator, and every packet of the stream to the
 //! [`JitterBuffer`] (events and CN as pause markers). The jitter buffer runs at the device rate;
-//! each agreed codec's decoder is wrapped in a resampler to that rate, so a mid-call codec switch
-//! is just a packet of another payload type.
+//! each agreed codec's decoder is wrapped in a resampler to that rate (an identity for Opus,
+//! which libopus decodes straight to the device's rate when it is 8, 12, 16, 24 or 48 kHz), and
+//! registered with its own RTP clock rate, so a mid-call codec switch is just a packet of
+//! another payload type. The wrapper passes the codec's own concealment (Opus PLC) and FEC
+//! recovery through, resampled.
 //!
 //! # Latching
 //!
@@ -252,8 +256,7 @@ impl MediaSession {
         let seq = (rng.next_u32() >> 16) as u16;
         let ts = rng.next_u32();
         let mut prng = SplitMix::new(rng.next_u64());
-        let first = config.codecs[0];
-        let send = SendPath::new(ssrc, seq, ts, first, config.device_rate, config.ptime, config.telephone_event)?;
+        let send = SendPath::new(ssrc, seq, ts, &config)?;
         let jitter = recv::build_jitter_buffer(&config)?;
         let cname = config.cname.clone().unwrap_or_else(|| random_cname(&mut prng));
         let noise = ComfortNoise::new(prng.next_u64());

@@ -34,9 +34,44 @@ impl Decoder for ResampledDecoder {
         self.resampler.process(&self.scratch, out);
         Ok(())
     }
+
+    fn conceal(&mut self, samples: usize, out: &mut Vec<i16>) -> bool {
+        if self.resampler.is_identity() {
+            return self.inner.conceal(samples, out);
+        }
+        self.scratch.clear();
+        let wanted = self.inner_samples(samples);
+        if !self.inner.conceal(wanted, &mut self.scratch) {
+            return false;
+        }
+        self.resampler.process(&self.scratch, out);
+        true
+    }
+
+    fn decode_fec(&mut self, next_payload: &[u8], samples: usize, out: &mut Vec<i16>) -> bool {
+        if self.resampler.is_identity() {
+            return self.inner.decode_fec(next_payload, samples, out);
+        }
+        self.scratch.clear();
+        let wanted = self.inner_samples(samples);
+        if !self.inner.decode_fec(next_payload, wanted, &mut self.scratch) {
+            return false;
+        }
+        self.resampler.process(&self.scratch, out);
+        true
+    }
 }
 
-/// The jitter buffer at the device rate, with a resampling decoder for every agreed codec.
+impl ResampledDecoder {
+    /// The samples at the codec's rate that make `samples` at the device's, rounded up.
+    fn inner_samples(&self, samples: usize) -> usize {
+        let (from, to) = (u64::from(self.resampler.input_rate()), u64::from(self.resampler.output_rate()));
+        usize::try_from((samples as u64).saturating_mul(from).div_ceil(to)).unwrap_or(usize::MAX)
+    }
+}
+
+/// The jitter buffer at the device rate, with a resampling decoder for every agreed codec,
+/// registered with the codec's RTP clock rate (8000 Hz, or 48000 Hz for Opus).
 pub(super) fn build_jitter_buffer(config: &SessionConfig) -> Result<JitterBuffer, SessionError> {
     let mut jitter_config = JitterConfig::new(config.device_rate);
     jitter_config.min_delay = config.min_delay;
@@ -44,9 +79,10 @@ pub(super) fn build_jitter_buffer(config: &SessionConfig) -> Result<JitterBuffer
     let mut jitter = JitterBuffer::new(jitter_config)?;
     for codec in &config.codecs {
         let kind = codec.kind;
-        let resampler = Resampler::new(kind.sample_rate(), config.device_rate)
+        let resampler = Resampler::new(kind.decode_rate(config.device_rate), config.device_rate)
             .map_err(|source| SessionError::UnsupportedDeviceRate { rate: config.device_rate, source })?;
-        let decoder = ResampledDecoder { inner: kind.decoder(), resampler, scratch: Vec::new() };
+        let inner = kind.session_decoder(config.device_rate);
+        let decoder = ResampledDecoder { inner, resampler, scratch: Vec::new() };
         jitter.set_decoder(codec.recv_pt, kind.rtp_clock_rate(), Box::new(decoder))?;
     }
     Ok(jitter)
@@ -127,10 +163,11 @@ impl MediaSession {
             self.push_event(SessionEvent::RtpResumed);
         }
         // Event timestamps mark an event's start, not its sending time: no jitter sample
-        // (RFC 4733 §2.5.1.2). Comfort noise runs on the 8000 Hz clock (RFC 3389 §4).
+        // (RFC 4733 §2.5.1.2). Comfort noise shares the stream's timestamps and so the clock of
+        // the audio it pauses: 8000 Hz with G.711 and G.722 (RFC 3389 §4), 48000 Hz with Opus.
         let clock = match kind {
             Kind::Audio(codec) => Some(codec.rtp_clock_rate()),
-            Kind::ComfortNoise => Some(8000),
+            Kind::ComfortNoise => Some(self.receive_codec().rtp_clock_rate()),
             Kind::Event => None,
         };
         self.track(now, ssrc, seq, ts, clock);

@@ -16,8 +16,6 @@ const MAX_BYES: usize = 16;
 const UDP_IP_OVERHEAD: usize = 28;
 /// The RTCP share of the session bandwidth (RFC 3550 §6.2).
 const RTCP_SHARE: f64 = 0.05;
-/// The bit rate of our codecs' payloads (G.711 and G.722 are all 64 kbit/s).
-const CODEC_BITS_PER_SECOND: f64 = 64_000.0;
 /// IPv4, UDP and RTP header octets per packet.
 const RTP_OVERHEAD: f64 = 40.0;
 
@@ -51,7 +49,10 @@ pub(super) struct RtcpState {
 impl RtcpState {
     pub fn new(now: Instant, config: &SessionConfig, rng: &mut SplitMix) -> Self {
         let packets_per_second = 1.0 / config.ptime.as_secs_f64().max(0.001);
-        let session_bits = CODEC_BITS_PER_SECOND + RTP_OVERHEAD * 8.0 * packets_per_second;
+        // The session bandwidth (RFC 3550 §6.2): the payload bit rate of the codec we send
+        // first (64 kbit/s for G.711 and G.722, Opus's average bit rate) plus headers.
+        let codec_bits = config.codecs.first().map_or(64_000, |c| c.kind.bit_rate(&config.opus));
+        let session_bits = f64::from(codec_bits) + RTP_OVERHEAD * 8.0 * packets_per_second;
         let mut state = Self {
             next: now,
             initial: true,

@@ -2,8 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::config::{AgreedCodec, SessionError, TelephoneEvent};
+use super::config::{AgreedCodec, SessionConfig, SessionError};
 use super::resample::Resampler;
+use crate::codec::opus::OpusParams;
 use crate::codec::Encoder;
 use crate::dtmf::{DtmfSender, Event, SenderConfig};
 use crate::rtp::RtpHeader;
@@ -23,6 +24,8 @@ pub(super) struct SendPath {
     encoder: Box<dyn Encoder + Send>,
     resampler: Resampler,
     device_rate: u32,
+    /// How Opus is coded, for when we switch to it.
+    opus: OpusParams,
     ptime: Duration,
     frame_len: usize,
     ts_step: u32,
@@ -43,25 +46,24 @@ pub(super) fn units(duration: Duration, rate: u32) -> u64 {
     u64::try_from(duration.as_nanos() * u128::from(rate) / 1_000_000_000).unwrap_or(u64::MAX)
 }
 
+/// A DTMF sender on the audio's RTP `clock`, reporting once per `ptime`.
+fn dtmf_sender(clock: u32, ptime: Duration) -> Result<DtmfSender, SessionError> {
+    let ms = u32::try_from(ptime.as_millis()).unwrap_or(20);
+    Ok(DtmfSender::new(SenderConfig::new(clock, ms))?)
+}
+
 impl SendPath {
-    /// Our stream, starting at the random `seq` and `ts` (RFC 3550 §5.1).
-    pub fn new(
-        ssrc: u32,
-        seq: u16,
-        ts: u32,
-        codec: AgreedCodec,
-        device_rate: u32,
-        ptime: Duration,
-        telephone_event: Option<TelephoneEvent>,
-    ) -> Result<Self, SessionError> {
-        let resampler = Resampler::new(device_rate, codec.kind.sample_rate())
+    /// Our stream with the first codec of `config`, starting at the random `seq` and `ts`
+    /// (RFC 3550 §5.1).
+    pub fn new(ssrc: u32, seq: u16, ts: u32, config: &SessionConfig) -> Result<Self, SessionError> {
+        let (codec, device_rate, ptime, opus) = (config.codecs[0], config.device_rate, config.ptime, config.opus);
+        let resampler = Resampler::new(device_rate, codec.kind.encode_rate(device_rate, &opus))
             .map_err(|source| SessionError::UnsupportedDeviceRate { rate: device_rate, source })?;
+        // Timestamps advance at the RTP clock: 160 per 20 ms at 8000 Hz (G.722 too), 960 at
+        // Opus's 48000 Hz. Events share it (RFC 4733 §2.5.1.2).
         let clock = codec.kind.rtp_clock_rate();
-        let dtmf = match telephone_event {
-            Some(te) => {
-                let ms = u32::try_from(ptime.as_millis()).unwrap_or(20);
-                Some((DtmfSender::new(SenderConfig::new(clock, ms))?, te.send_pt))
-            }
+        let dtmf = match config.telephone_event {
+            Some(te) => Some((dtmf_sender(clock, ptime)?, te.send_pt)),
             None => None,
         };
         Ok(Self {
@@ -69,9 +71,10 @@ impl SendPath {
             seq,
             next_ts: ts,
             codec,
-            encoder: codec.kind.encoder(),
+            encoder: codec.kind.session_encoder(device_rate, &opus),
             resampler,
             device_rate,
+            opus,
             ptime,
             frame_len: usize::try_from(units(ptime, device_rate)).unwrap_or(0),
             ts_step: u32::try_from(units(ptime, clock)).unwrap_or(0),
@@ -102,9 +105,19 @@ impl SendPath {
         if codec == self.codec {
             return Ok(());
         }
-        self.resampler = Resampler::new(self.device_rate, codec.kind.sample_rate())
+        let rate = codec.kind.encode_rate(self.device_rate, &self.opus);
+        let resampler = Resampler::new(self.device_rate, rate)
             .map_err(|source| SessionError::UnsupportedDeviceRate { rate: self.device_rate, source })?;
-        self.encoder = codec.kind.encoder();
+        let clock = codec.kind.rtp_clock_rate();
+        if clock != self.codec.kind.rtp_clock_rate() {
+            // Events run on the audio's clock (RFC 4733 §2.5.1.2): a switch between 8000 Hz
+            // codecs and Opus's 48000 Hz restarts the sender, dropping digits still queued.
+            if let Some((_, pt)) = self.dtmf {
+                self.dtmf = Some((dtmf_sender(clock, self.ptime)?, pt));
+            }
+        }
+        self.resampler = resampler;
+        self.encoder = codec.kind.session_encoder(self.device_rate, &self.opus);
         self.ts_step = u32::try_from(units(self.ptime, codec.kind.rtp_clock_rate())).unwrap_or(0);
         self.codec = codec;
         self.marker_next = true;
@@ -113,7 +126,8 @@ impl SendPath {
 
     /// The resampler's and codec's delay on our side, in ms.
     pub fn delay_ms(&self) -> f64 {
-        self.resampler.delay() * 1000.0 / f64::from(self.codec.kind.sample_rate())
+        let resampler = self.resampler.delay() * 1000.0 / f64::from(self.resampler.output_rate());
+        resampler + self.codec.kind.lookahead_ms()
     }
 
     /// The timestamp at `now`, extrapolated from the last frame (RFC 3550 §6.4.1 SR).
