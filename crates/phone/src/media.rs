@@ -32,13 +32,26 @@ pub fn session_config(negotiated: &NegotiatedAudio, device_rate: u32) -> Option<
     let mut config = SessionConfig::new(codecs, remote_rtp, device_rate);
     config.remote_rtcp = endpoint(&negotiated.remote_rtcp).unwrap_or(config.remote_rtcp);
     config.rtcp_mux = negotiated.rtcp_mux;
-    config.telephone_event = negotiated
-        .telephone_event
-        .as_ref()
+    // RFC 4733 §2.5.1.2: events share the audio's clock; events on another clock than the
+    // sending codec's are not used (DTMF then goes by SIP INFO, see `dtmf_in_rtp`).
+    config.telephone_event = dtmf_in_rtp(negotiated)
+        .then(|| negotiated.telephone_event.as_ref())
+        .flatten()
         .map(|t| TelephoneEvent { send_pt: t.payload_type, recv_pt: t.receive_payload_type });
+    if let Some(opus) =
+        std::iter::once(&negotiated.codec).chain(&negotiated.codecs).find(|c| c.name.eq_ignore_ascii_case("opus"))
+    {
+        config.opus = media::codec::opus::OpusParams::from_fmtp(opus.fmtp.as_deref().unwrap_or(""));
+    }
     config.ptime = Duration::from_millis(u64::from(negotiated.ptime.clamp(10, 120) / 10 * 10));
     config.direction = direction(negotiated.direction);
     Some(config)
+}
+
+/// Whether DTMF goes in the RTP stream (RFC 4733): events were agreed on the clock of the codec
+/// we send with. Otherwise it goes by SIP INFO.
+pub fn dtmf_in_rtp(negotiated: &NegotiatedAudio) -> bool {
+    negotiated.telephone_event.as_ref().is_some_and(|t| t.clock_rate == negotiated.codec.clock_rate)
 }
 
 /// An SDP endpoint with an IP literal as a socket address.

@@ -155,7 +155,11 @@ fn a_call_is_placed_rung_answered_and_hung_up() {
     assert!(incoming.remote.contains("sip:alice@"), "{incoming:?}");
     let invite = &p.sent.iter().find(|(from, text)| *from == ALICE && text.starts_with("INVITE ")).unwrap().1;
     assert!(invite.starts_with(&format!("INVITE sip:bob@{} SIP/2.0", addr(BOB).ip())), "{invite}");
-    assert!(invite.contains("m=audio 40000 RTP/AVP 9 0 8 101"), "our offer: G.722, PCMU, PCMA, events: {invite}");
+    assert!(
+        invite.contains("m=audio 40000 RTP/AVP 9 0 8 111 101"),
+        "our offer: G.722, PCMU, PCMA, Opus, events: {invite}"
+    );
+    assert!(invite.contains("a=rtpmap:111 opus/48000/2") && invite.contains("a=fmtp:111 useinbandfec=1"), "{invite}");
     // Both sides agree: G.722, each sending to the other's port.
     let a = p.last_media(ALICE).expect("Alice's media");
     let b = p.last_media(BOB).expect("Bob's media");
@@ -281,4 +285,20 @@ fn dtmf_by_sip_info_reaches_the_far_phone() {
     assert_eq!(p.digits[BOB], ['1', '2', '#']);
     let info = &p.sent.iter().find(|(from, t)| *from == ALICE && t.starts_with("INFO ")).unwrap().1;
     assert!(info.contains("Content-Type: application/dtmf-relay") && info.contains("Signal=1"), "{info}");
+}
+
+#[test]
+fn a_peer_offering_only_opus_gets_opus_and_dtmf_falls_back_to_info() {
+    let offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+                 m=audio 30000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n\
+                 a=rtpmap:101 telephone-event/8000\r\n";
+    let offer = sdp::SessionDescription::parse(offer.as_bytes()).unwrap();
+    let local = sdp::LocalMedia::new("192.0.2.2".parse().unwrap(), 50000, 1, 1);
+    let (_, negotiated) = sdp::answer_offer(&offer, &phone::core::capabilities(), &local).unwrap();
+    let negotiated = negotiated.unwrap();
+    assert_eq!((negotiated.codec.name.as_str(), negotiated.codec.payload_type), ("opus", 96), "the offerer's PT");
+    let config = phone::media::session_config(&negotiated, 16000).unwrap();
+    assert!(config.opus.inband_fec, "useinbandfec=1 from the fmtp");
+    assert!(!phone::media::dtmf_in_rtp(&negotiated), "events on 8000 Hz do not ride a 48 kHz stream");
+    assert!(config.telephone_event.is_none());
 }

@@ -152,7 +152,7 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
         Request::Dtmf { digits, call } => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
             let media = edge.media.get(&call);
-            let in_rtp = media.and_then(|m| m.negotiated.as_ref()).is_some_and(|n| n.telephone_event.is_some());
+            let in_rtp = media.and_then(|m| m.negotiated.as_ref()).is_some_and(phone::media::dtmf_in_rtp);
             match media.and_then(|m| m.engine.as_ref()) {
                 Some(engine) if in_rtp && engine.send(Command::Dtmf(digits.clone())) => {
                     json!({ "ok": true, "call": call.0, "via": "rtp" })

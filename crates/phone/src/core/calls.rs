@@ -95,9 +95,10 @@ pub(super) struct CallSlot {
     pub ended_at: Option<Instant>,
 }
 
-/// Our codecs, most preferred first (G.722 wideband, then G.711), and RFC 4733 events.
+/// Our codecs, most preferred first: G.722 wideband, G.711, then Opus (RFC 7587, with in-band
+/// FEC) for peers that offer nothing else; and RFC 4733 events on the 8000 Hz clock.
 pub fn capabilities() -> Capabilities {
-    Capabilities::with_codecs(vec![Codec::g722(), Codec::pcmu(), Codec::pcma()])
+    Capabilities::with_codecs(vec![Codec::g722(), Codec::pcmu(), Codec::pcma(), Codec::opus()])
 }
 
 /// The Request-URI for dialing `target` on an account whose domain is `domain`: a SIP or tel
