@@ -34,9 +34,10 @@ pub fn session_config(negotiated: &NegotiatedAudio, device_rate: u32) -> Option<
     config.rtcp_mux = negotiated.rtcp_mux;
     // RFC 4733 §2.5.1.2: events share the audio's clock; events on another clock than the
     // sending codec's are not used (DTMF then goes by SIP INFO, see `dtmf_in_rtp`).
-    config.telephone_event = dtmf_in_rtp(negotiated)
-        .then(|| negotiated.telephone_event.as_ref())
-        .flatten()
+    config.telephone_event = negotiated
+        .telephone_event
+        .as_ref()
+        .filter(|_| dtmf_in_rtp(negotiated))
         .map(|t| TelephoneEvent { send_pt: t.payload_type, recv_pt: t.receive_payload_type });
     if let Some(opus) =
         std::iter::once(&negotiated.codec).chain(&negotiated.codecs).find(|c| c.name.eq_ignore_ascii_case("opus"))
