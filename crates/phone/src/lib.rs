@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod core;
+pub mod device;
 pub mod instance;
 pub mod media;
 
