@@ -247,6 +247,7 @@ impl Playout {
         match next {
             Next::Decode => self.decode_head(ctx),
             Next::Skip => self.skip_head(ctx),
+            Next::Conceal { max, advance: Advance::Media, kind: Kind::Loss } if self.fec(ctx, max) => {}
             Next::Conceal { max, advance, kind } => self.conceal(ctx, want.min(max) as usize, advance, kind),
         }
     }
@@ -322,6 +323,31 @@ impl Playout {
             Advance::Media => self.next_media = self.next_media.saturating_add(produced),
             Advance::Delay => self.uncredited = self.uncredited.saturating_add(produced),
         }
+    }
+
+    /// Rebuilds a known gap of `gap` samples before the next packet from that packet's
+    /// forward error correction (Opus in-band FEC, RFC 7587 §3.3), when the codec carries it and
+    /// the gap is short; the next packet is then decoded as usual.
+    fn fec(&mut self, ctx: &mut Ctx<'_>, gap: i64) -> bool {
+        if self.plc.is_active() || self.codec_concealed > 0 || gap <= 0 || gap > self.ms(CODEC_CONCEAL_MS) {
+            return false;
+        }
+        let Some(head) = ctx.packets.first() else { return false };
+        if !head.audio || head.payload_type != self.last_payload_type {
+            return false;
+        }
+        let payload = head.payload.clone();
+        let Some(decoder) = ctx.decoders.get_mut(self.last_payload_type) else { return false };
+        let start = self.signal.len();
+        if !decoder.decode_fec(&payload, gap as usize, &mut self.signal) || self.signal.len() == start {
+            self.signal.truncate(start);
+            return false;
+        }
+        let produced = (self.signal.len() - start) as i64;
+        ctx.stats.fec_recovered_samples += produced as u64;
+        self.next_media = self.next_media.saturating_add(produced);
+        self.codec_concealed += produced;
+        true
     }
 
     /// Lets the codec conceal, if it can and has not done so for too long already.

@@ -38,6 +38,9 @@ pub struct JitterStats {
     pub concealed_samples: u64,
     /// [`Self::concealed_samples`] in milliseconds.
     pub concealed_ms: u64,
+    /// Samples of lost packets rebuilt from the forward error correction carried by the next
+    /// packet (Opus in-band FEC, RFC 7587 §3.3) instead of being concealed.
+    pub fec_recovered_samples: u64,
     /// Separate stretches of concealment.
     pub concealment_events: u64,
     /// Times a pitch period was removed to shorten the delay.
