@@ -72,7 +72,13 @@ impl Pbx {
             while let Some(output) = self.cores[i].poll_output() {
                 match output {
                     Output::Transmit { bytes, .. } => self.relay(i, bytes.to_vec()),
-                    Output::Call(info) => self.infos[i].push(info),
+                    Output::Call(info) => {
+                        // As the edge does: a call the core marks for auto-answer is answered.
+                        if info.auto_answer {
+                            self.cores[i].answer(self.now, info.id, 43_000).unwrap();
+                        }
+                        self.infos[i].push(info);
+                    }
                     Output::TransferRequest { call, target } => self.transfers.push((i, call, target)),
                     _ => {}
                 }
@@ -207,4 +213,50 @@ fn a_second_call_rings_while_busy_and_is_taken_with_the_first_on_hold() {
     assert_eq!(p.last(CAROL, carol_call), CallState::Ended(EndReason::RemoteHangup));
     assert_eq!(p.last(ALICE, alice_call), CallState::Active);
     assert_eq!(p.last(BOB, bob_first), CallState::Active);
+}
+
+#[test]
+fn an_attended_transfer_replaces_the_consultation_call() {
+    let mut p = Pbx::new();
+    // Alice talks to Bob, puts him on hold and consults Carol.
+    let alice_bob = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+    p.run(ms(100));
+    let bob_call = p.newest_incoming(BOB);
+    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
+    p.run(ms(200));
+    p.cores[ALICE].set_hold(p.now, alice_bob, true).unwrap();
+    let alice_carol = p.cores[ALICE].dial(p.now, 0, "carol", 40002).unwrap();
+    p.run(ms(200));
+    let carol_first = p.newest_incoming(CAROL);
+    p.cores[CAROL].answer(p.now, carol_first, 42000).unwrap();
+    p.run(ms(200));
+    assert_eq!(p.last(ALICE, alice_carol), CallState::Active);
+    // Transfer: Bob is asked to call Carol replacing Alice's consultation dialog.
+    p.cores[ALICE].attended_transfer(p.now, alice_bob, alice_carol).unwrap();
+    p.run(ms(200));
+    let (phone, call, target) = p.transfers.last().cloned().expect("Bob is asked to call Carol");
+    assert_eq!((phone, call), (BOB, bob_call));
+    assert!(target.starts_with("sip:carol@") && target.contains("?Replaces="), "{target}");
+    let bob_carol = p.cores[BOB].dial_for_transfer(p.now, bob_call, &target, 41002).unwrap();
+    p.run(ms(500));
+    // Carol's phone took Bob's call at once in place of Alice's; Alice is out of both calls.
+    assert_eq!(p.last(BOB, bob_carol), CallState::Active);
+    let carol_second = p.infos[CAROL].iter().rev().find(|c| c.id != carol_first).unwrap();
+    assert!(carol_second.remote.contains("sip:bob@"), "{carol_second:?}");
+    assert_eq!(p.last(CAROL, carol_second.id), CallState::Active);
+    assert_eq!(p.last(CAROL, carol_first), CallState::Ended(EndReason::LocalHangup));
+    assert_eq!(p.last(ALICE, alice_carol), CallState::Ended(EndReason::RemoteHangup));
+    assert_eq!(p.last(ALICE, alice_bob), CallState::Ended(EndReason::LocalHangup));
+}
+
+#[test]
+fn an_invite_replacing_no_dialog_of_ours_gets_481() {
+    let mut p = Pbx::new();
+    let bogus = "sip:carol@pbx.example.com?Replaces=nope%40x%3Bto-tag%3Da%3Bfrom-tag%3Db";
+    let call = p.cores[BOB].dial(p.now, 0, bogus, 41000).unwrap();
+    p.run(ms(300));
+    assert_eq!(
+        p.last(BOB, call),
+        CallState::Ended(EndReason::Rejected { status: 481, reason: "Call/Transaction Does Not Exist".into() })
+    );
 }

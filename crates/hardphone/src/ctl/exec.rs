@@ -164,6 +164,12 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             }
         }
         Request::Transfer { uri, call } => {
+            // `transfer call-N` is an attended transfer to call N (the consultation call): the
+            // call transferred is the held one unless named.
+            if let Some(consult) = uri.strip_prefix("call-").and_then(|n| n.parse::<u64>().ok()) {
+                let Some(call) = pick(&calls, call, |s| *s == CallState::Held) else { return error("no held call") };
+                return done(core.attended_transfer(now, call, CallId(consult)), call);
+            }
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
             done(core.transfer(now, call, &uri), call)
         }

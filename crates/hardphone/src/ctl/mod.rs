@@ -56,7 +56,9 @@ pub enum Request {
         /// The call.
         call: Option<u64>,
     },
-    /// Blind-transfer `call` (default: the active one) to `uri` (RFC 3515 REFER).
+    /// Blind-transfer `call` (default: the active one) to `uri` (RFC 3515 REFER); with
+    /// `call-N` as the target, an attended transfer of `call` (default: the held one) to the
+    /// far end of call N, which it replaces (RFC 3891).
     Transfer {
         /// Where to.
         uri: String,

@@ -15,6 +15,7 @@ use sip::session::{self, EndReason, Session, SessionConfig, SessionEvent, Sessio
 use sip::transaction::{TimerConfig, TransactionKey};
 use sip::{HeaderName, Method, Request, Transport};
 
+use super::transfer::split_uri_headers;
 use super::{Core, CoreError, Output, Route};
 use crate::config::AutoAnswer;
 
@@ -92,6 +93,9 @@ pub(super) struct CallSlot {
     pub media: Option<NegotiatedAudio>,
     /// The INVITE client transaction (to CANCEL) or server transaction (to match a CANCEL).
     pub invite_key: Option<TransactionKey>,
+    /// The call this one replaces (an INVITE with Replaces, RFC 3891): hung up once this one
+    /// is answered.
+    pub replaces: Option<CallId>,
     pub ended_at: Option<Instant>,
 }
 
@@ -169,8 +173,12 @@ impl Core {
         let local = LocalMedia::new(local_addr.ip(), media_port, self.rng_u64() >> 1, 1);
         let offer = make_offer(&capabilities(), &local).map_err(|_| CoreError::BadTarget)?;
         let body = Bytes::from(offer.to_string());
+        // A URI with `?Replaces=...` (from an attended transfer's Refer-To, RFC 3891 §4) puts
+        // that header in the INVITE; the Request-URI is the URI without it (RFC 3261 §19.1.5).
+        let (uri, extra) = split_uri_headers(uri);
         let to = format!("<{uri}>");
-        let session = Session::invite(config, uri, &to, Some(body), &mut self.rng).map_err(|_| CoreError::BadTarget)?;
+        let session = Session::invite_with(config, &uri, &to, Some(body), extra, &mut self.rng)
+            .map_err(|_| CoreError::BadTarget)?;
         let id = self.new_call_id();
         let call = CallSlot {
             account,
@@ -184,6 +192,7 @@ impl Core {
             our_sdp: Some(offer),
             media: None,
             invite_key: None,
+            replaces: None,
             ended_at: None,
         };
         self.calls.insert(id, call);
@@ -216,9 +225,8 @@ impl Core {
         slot.local = Some(local);
         slot.our_sdp = Some(sdp);
         slot.session.accept(now, Some(body)).map_err(|_| CoreError::CallState(call))?;
-        slot.state = CallState::Active;
         self.set_media(call, media);
-        self.report_call(call);
+        self.set_state(now, call, CallState::Active);
         self.pump(now);
         Ok(())
     }
@@ -333,8 +341,24 @@ impl Core {
             our_sdp: None,
             media: None,
             invite_key: Some(key),
+            replaces: None,
             ended_at: None,
         };
+        if request.headers.get(&HeaderName::Replaces).is_some() {
+            // RFC 3891 §3: an INVITE replacing one of our dialogs takes its place at once; one
+            // naming no dialog of ours is refused with 481.
+            match self.replaced_call(request) {
+                Some(old) => {
+                    call.replaces = Some(old);
+                    call.auto_answer = true;
+                }
+                None => {
+                    let _ = call.session.reject(now, 481);
+                    self.calls.insert(id, call);
+                    return;
+                }
+            }
+        }
         let _ = call.session.ring(now, None);
         self.calls.insert(id, call);
         self.report_call(id);
@@ -418,14 +442,14 @@ impl Core {
                 if early_media {
                     self.set_media(id, media);
                 }
-                self.set_state(id, CallState::Ringing { early_media });
+                self.set_state(now, id, CallState::Ringing { early_media });
             }
             SessionEvent::Answered { body } => {
                 if let Some(body) = body {
                     let media = self.take_answer(id, &body);
                     self.set_media(id, media);
                 }
-                self.set_state(id, CallState::Active);
+                self.set_state(now, id, CallState::Active);
             }
             SessionEvent::Reoffer { body } => self.answer_reoffer(now, id, body),
             SessionEvent::ReofferAnswered { body: Some(body) } => {
@@ -438,7 +462,7 @@ impl Core {
                     call.ended_at = Some(now);
                 }
                 self.set_media(id, None);
-                self.set_state(id, CallState::Ended(reason));
+                self.set_state(now, id, CallState::Ended(reason));
             }
             _ => {}
         }
@@ -479,7 +503,7 @@ impl Core {
             (_, false) => CallState::Active,
         };
         self.set_media(id, media);
-        self.set_state(id, state);
+        self.set_state(now, id, state);
     }
 
     fn set_media(&mut self, id: CallId, media: Option<NegotiatedAudio>) {
@@ -491,12 +515,16 @@ impl Core {
         self.outbox.push_back(Output::Media { call: id, media });
     }
 
-    fn set_state(&mut self, id: CallId, state: CallState) {
+    fn set_state(&mut self, now: Instant, id: CallId, state: CallState) {
         let Some(call) = self.calls.get_mut(&id) else { return };
         if call.state != state {
             call.state = state.clone();
+            let replaced = if state == CallState::Active { call.replaces.take() } else { None };
             self.report_call(id);
             self.transfer_progress(id, &state);
+            if let Some(old) = replaced.and_then(|old| self.calls.get_mut(&old)) {
+                let _ = old.session.hangup(now, &mut self.rng);
+            }
         }
     }
 

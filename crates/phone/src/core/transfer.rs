@@ -81,8 +81,8 @@ impl Core {
             call.session.respond(key, request, 400);
             return;
         };
-        // Attended transfer (?Replaces=..., RFC 3891) is not taken yet: only the URI is dialed.
-        let target = target.split('?').next().unwrap_or_default().to_owned();
+        // A `?Replaces=...` (attended transfer, RFC 3891 §4) stays on the target: the INVITE
+        // placed for it carries the Replaces header.
         call.session.respond(key, request, 202);
         let _ = call.session.notify_refer(100, false, &mut self.rng);
         self.outbox.push_back(Output::TransferRequest { call: id, target });
@@ -139,5 +139,102 @@ pub fn dtmf_info_digits(request: &Request) -> Vec<char> {
         body.trim().chars().next().filter(|c| key(*c)).map(|c| c.to_ascii_uppercase()).into_iter().collect()
     } else {
         Vec::new()
+    }
+}
+
+/// Splits `uri?Name=value&...` into the URI and its header fields, `%HH`-decoded; only the
+/// headers a phone puts in an INVITE it is asked to send are kept (Replaces, RFC 3891 §4).
+pub(super) fn split_uri_headers(uri: &str) -> (String, Vec<(HeaderName, String)>) {
+    let Some((base, query)) = uri.split_once('?') else { return (uri.to_owned(), Vec::new()) };
+    let headers = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("replaces"))
+        .map(|(_, value)| (HeaderName::Replaces, percent_decode(value)))
+        .collect();
+    (base.to_owned(), headers)
+}
+
+/// `%HH` decoded (RFC 3986 §2.1); malformed escapes are kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with every byte outside RFC 3986 `unreserved` `%HH`-encoded, for a header value
+/// carried in a URI (RFC 3261 §19.1.1 `hvalue`).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Core {
+    /// Attended transfer (RFC 5589 §7): asks the far end of `call` to call the far end of
+    /// `consult`, replacing our consultation dialog (REFER with `Refer-To: <target?Replaces=...>`,
+    /// RFC 3891 §4); `call` ends when its NOTIFY says the new call is up, and the target ends
+    /// `consult` when it accepts the replacement.
+    pub fn attended_transfer(&mut self, now: Instant, call: CallId, consult: CallId) -> Result<(), CoreError> {
+        let slot = self.calls.get(&consult).ok_or(CoreError::UnknownCall(consult))?;
+        let dialog = slot.session.dialog().ok_or(CoreError::CallState(consult))?;
+        let id = dialog.id();
+        let remote = dialog.remote_uri();
+        let target = match (remote.find('<'), remote.rfind('>')) {
+            (Some(open), Some(close)) if open < close => &remote[open + 1..close],
+            _ => remote,
+        };
+        let replaces = format!("{};to-tag={};from-tag={}", id.call_id, id.remote_tag, id.local_tag);
+        let refer_to = format!("{target}?Replaces={}", percent_encode(&replaces));
+        let slot = self.calls.get_mut(&call).ok_or(CoreError::UnknownCall(call))?;
+        slot.session.refer(&refer_to, &mut self.rng).map_err(|_| CoreError::CallState(call))?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// The call an INVITE's Replaces header names (RFC 3891 §3): our dialog with that Call-ID,
+    /// our tag as its to-tag and the peer's as its from-tag.
+    pub(super) fn replaced_call(&self, request: &Request) -> Option<CallId> {
+        let value = request.headers.get(&HeaderName::Replaces)?;
+        let mut parts = value.split(';').map(str::trim);
+        let call_id = parts.next()?;
+        let (mut to_tag, mut from_tag) = (None, None);
+        for part in parts {
+            match part.split_once('=') {
+                Some((name, tag)) if name.trim().eq_ignore_ascii_case("to-tag") => to_tag = Some(tag.trim()),
+                Some((name, tag)) if name.trim().eq_ignore_ascii_case("from-tag") => from_tag = Some(tag.trim()),
+                _ => {}
+            }
+        }
+        let (to_tag, from_tag) = (to_tag?, from_tag?);
+        self.calls
+            .iter()
+            .filter(|(_, c)| !matches!(c.state, CallState::Ended(_)))
+            .find(|(_, c)| {
+                c.session
+                    .dialog_id()
+                    .is_some_and(|d| d.call_id == call_id && d.local_tag == to_tag && d.remote_tag == from_tag)
+            })
+            .map(|(id, _)| *id)
     }
 }

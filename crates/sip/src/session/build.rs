@@ -47,7 +47,7 @@ impl Session {
         if let Some(agent) = &c.user_agent {
             h.push(HeaderName::UserAgent, agent)?;
         }
-        for (name, value) in self.session_expires_header() {
+        for (name, value) in self.session_expires_header().into_iter().chain(self.invite_headers.iter().cloned()) {
             h.push(name, value)?;
         }
         h.push(HeaderName::ContentLength, "0")?;

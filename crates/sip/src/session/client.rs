@@ -40,7 +40,21 @@ impl Session {
         offer: Option<Bytes>,
         rng: &mut impl RngCore,
     ) -> Result<Session, SessionError> {
+        Session::invite_with(config, target, to, offer, Vec::new(), rng)
+    }
+
+    /// [`Session::invite`] with `extra` header fields in the INVITE (and its challenged
+    /// resends), e.g. the `Replaces` of an attended transfer (RFC 3891).
+    pub fn invite_with(
+        config: SessionConfig,
+        target: &str,
+        to: &str,
+        offer: Option<Bytes>,
+        extra: Vec<(HeaderName, String)>,
+        rng: &mut impl RngCore,
+    ) -> Result<Session, SessionError> {
         let mut session = Session::blank(Role::Caller, config, random_hex(rng, 16), random_hex(rng, 8));
+        session.invite_headers = extra;
         session.remember_body(&offer);
         session.offer = offer.map(|body| (super::SDP.to_owned(), body));
         let request = session.build_invite(target, to, 1, rng)?;
@@ -80,6 +94,7 @@ impl Session {
             last_rseq: None,
             retried_422: false,
             min_se: super::MIN_SE,
+            invite_headers: Vec::new(),
             www: None,
             proxy: None,
             challenges: 0,

@@ -339,6 +339,8 @@ pub struct Session {
     retried_422: bool,
     /// The smallest session interval we offer (raised by a 422's Min-SE).
     min_se: u32,
+    /// Extra header fields of our INVITE (Replaces).
+    invite_headers: Vec<(crate::name::HeaderName, String)>,
     www: Option<ClientAuth>,
     proxy: Option<ClientAuth>,
     /// Challenges answered for the current request, so a refused password is no loop.
