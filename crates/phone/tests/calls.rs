@@ -302,3 +302,17 @@ fn a_peer_offering_only_opus_gets_opus_and_dtmf_falls_back_to_info() {
     assert!(!phone::media::dtmf_in_rtp(&negotiated), "events on 8000 Hz do not ride a 48 kHz stream");
     assert!(config.telephone_event.is_none());
 }
+
+#[test]
+fn a_forwarded_call_gets_302_with_the_target_as_contact() {
+    let mut p = Phones::new();
+    let alice = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
+    p.run(ms(100));
+    let incoming = p.calls[BOB].last().unwrap().id;
+    p.cores[BOB].forward(p.now, incoming, "2099").unwrap();
+    p.run(ms(200));
+    let redirect = &p.sent.iter().find(|(from, t)| *from == BOB && t.starts_with("SIP/2.0 302")).unwrap().1;
+    assert!(redirect.contains(&format!("Contact: <sip:2099@{}>", addr(ALICE).ip())), "{redirect}");
+    let ended = p.calls[ALICE].iter().rev().find(|c| c.id == alice).unwrap();
+    assert!(matches!(&ended.state, CallState::Ended(EndReason::Rejected { status: 302, .. })), "{ended:?}");
+}

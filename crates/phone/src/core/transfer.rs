@@ -39,6 +39,16 @@ impl Core {
         Ok(call)
     }
 
+    /// Forwards ringing call `call` to `target` (a number, `user@host` or a URI): 302 with the
+    /// target as Contact (call forward always, busy or no answer).
+    pub fn forward(&mut self, now: Instant, call: CallId, target: &str) -> Result<(), CoreError> {
+        let domain = self.call_domain(call);
+        let slot = self.calls.get_mut(&call).ok_or(CoreError::UnknownCall(call))?;
+        slot.session.redirect(&dial_uri(target, &domain)).map_err(|_| CoreError::CallState(call))?;
+        self.pump(now);
+        Ok(())
+    }
+
     /// The domain of call `call`'s account, for dialing a bare number.
     fn call_domain(&self, call: CallId) -> String {
         let account = self.calls.get(&call).map(|c| c.account);

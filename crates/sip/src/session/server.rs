@@ -112,6 +112,20 @@ impl Session {
         Ok(())
     }
 
+    /// Forwards the incoming call: 302 Moved Temporarily with `Contact: <target>` (RFC 3261
+    /// §21.3.3), so that the caller (or its proxy) calls `target` instead; ends the session.
+    pub fn redirect(&mut self, target: &str) -> Result<(), SessionError> {
+        let (Some(key), Some(request)) = (self.invite_key.take(), self.incoming.clone()) else {
+            return Err(SessionError::InvalidState(self.state));
+        };
+        let mut response = reply(&request, 302, reason_phrase(302), Some(&self.local_tag));
+        response.headers.push(HeaderName::Contact, format!("<{target}>"))?;
+        self.unacked_1xx = None;
+        self.outbox.push_back(Output::Respond { key, response });
+        self.end(EndReason::Declined { status: 302 });
+        Ok(())
+    }
+
     /// The peer cancelled its INVITE (the caller answered the CANCEL 200 itself, RFC 3261
     /// §9.2): 487 to the INVITE and the call ends. Too late once we answered.
     pub fn handle_cancel(&mut self) {
