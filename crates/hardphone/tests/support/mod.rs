@@ -103,6 +103,7 @@ fn config(dir: &Path, port: u16, tls_port: Option<u16>) -> String {
 debug=2
 log_stderror=yes
 children=2
+ser_kill_timeout=2
 tcp_children=2
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
@@ -842,3 +843,5 @@ pub fn tone_share(samples: &[i16], rate: u32, freq: f64) -> f64 {
         2.0 * power / (samples.len() as f64 * energy)
     }
 }
+
+pub mod baresip;
