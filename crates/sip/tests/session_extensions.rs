@@ -91,3 +91,33 @@ fn a_required_100rel_gets_a_reliable_180_which_the_caller_pracks() {
     assert_eq!(sim.sent(BOB, "SIP/2.0 180").len(), retransmitted, "the PRACK stopped the retransmissions");
     assert_eq!(sim.agents[ALICE].sessions[0].state(), SessionState::Confirmed);
 }
+
+#[test]
+fn early_media_comes_with_183_and_its_answer_then_the_call_is_answered() {
+    let mut sim = Sim::new(25);
+    sim.agents[BOB].on_invite = vec![Answer::EarlyMediaThenAccept(1000)];
+    sim.call();
+    sim.run(ms(500));
+    let progress = sim.events(ALICE);
+    assert!(
+        matches!(&progress[0], sip::session::SessionEvent::Progress { status: 183, body: Some(b) } if String::from_utf8_lossy(b).contains("s=early")),
+        "{progress:?}"
+    );
+    assert_eq!(sim.agents[ALICE].sessions[0].state(), SessionState::Early);
+    sim.run(ms(1500));
+    assert_eq!(sim.agents[ALICE].sessions[0].state(), SessionState::Confirmed);
+}
+
+#[test]
+fn a_challenged_bye_is_sent_again_with_credentials() {
+    let mut sim = Sim::new(26);
+    sim.agents[BOB].challenge_bye = true;
+    sim.call();
+    sim.run(ms(2000));
+    sim.at(ms(0), ALICE, Action::Hangup(0));
+    sim.run(ms(2000));
+    let byes = sim.sent(ALICE, "BYE ");
+    assert_eq!(byes.len(), 2, "BYE, then BYE with credentials");
+    assert!(byes[1].1.contains("Authorization: Digest") && byes[1].1.contains("CSeq: 3 BYE"), "{}", byes[1].1);
+    assert_eq!(sim.ended(BOB, 0), Some(EndReason::RemoteHangup));
+}

@@ -54,6 +54,8 @@ pub struct Agent {
     pub on_invite: Vec<Answer>,
     /// Refuse new INVITEs asking a shorter Session-Expires with 422 and this Min-SE.
     pub min_se: Option<u32>,
+    /// Challenge BYEs without credentials with 401.
+    pub challenge_bye: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,6 +66,8 @@ pub enum Answer {
     Ring,
     /// Reject with this status.
     Reject(u16),
+    /// 183 with an SDP answer (early media, RFC 3960), then 200 after the delay.
+    EarlyMediaThenAccept(u64),
 }
 
 /// The two agents, the link and the clock.
@@ -102,6 +106,7 @@ pub fn agent() -> Agent {
         events: Vec::new(),
         challenge: false,
         min_se: None,
+        challenge_bye: false,
         on_invite: vec![Answer::RingThenAccept(1000)],
     }
 }
@@ -239,6 +244,15 @@ impl Sim {
                 }
             }
             Event::Request { key, request } => {
+                let authorized = request.headers.get(&HeaderName::Authorization).is_some();
+                if self.agents[a].challenge_bye && request.method == Method::Bye && !authorized {
+                    // A PBX that challenges BYE (RFC 3261 §22.1: any request may be).
+                    let mut response = reply(&request, 401, reason_phrase(401), None);
+                    let challenge = "Digest realm=\"example.com\", nonce=\"b1\", qop=\"auth\", algorithm=MD5";
+                    response.headers.push(HeaderName::WwwAuthenticate, challenge).unwrap();
+                    let _ = self.agents[a].layer.respond(now, &key, response);
+                    return;
+                }
                 if let Some(s) = self.session_of_request(a, &request) {
                     self.agents[a].sessions[s].handle_request(now, Some(key), &request, &mut self.rng);
                 } else if request.method == Method::Invite && DialogId::of_request(&request).is_none() {
@@ -309,6 +323,10 @@ impl Sim {
                 self.actions.push_back((now + ms(after), a, Action::Accept(s)));
             }
             Answer::Ring => session.ring(now, None).unwrap(),
+            Answer::EarlyMediaThenAccept(after) => {
+                session.ring(now, Some(sdp("early"))).unwrap();
+                self.actions.push_back((now + ms(after), a, Action::Accept(s)));
+            }
             Answer::Reject(status) => session.reject(now, status).unwrap(),
         }
         self.agents[a].sessions.push(session);
