@@ -7,7 +7,7 @@
 //! from its jitter buffer and written to the playback device. The call's signalling stays on
 //! the main loop, which talks to the thread through a channel.
 
-use std::net::{IpAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -94,14 +94,53 @@ pub fn start(
 ) -> std::io::Result<MediaHandle> {
     let config = session_config(negotiated, devices.sample_rate)
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::Unsupported, "no usable codec or address"))?;
-    socket.set_nonblocking(true)?;
+    // Arrival times matter to the jitter buffer: a receiver thread stamps each datagram as it
+    // comes, instead of the media loop reading them all at its next period.
+    let arrivals = receive_thread(&name, socket.try_clone()?)?;
     let (commands, receiver) = mpsc::channel();
     let quality = Arc::new(Mutex::new(None));
     let shared = quality.clone();
-    std::thread::Builder::new()
-        .name(format!("media-{name}"))
-        .spawn(move || run(name, socket, config, devices, opener, receiver, shared))?;
+    std::thread::Builder::new().name(format!("media-{name}")).spawn(move || {
+        run(name, socket, config, devices, opener, Links { commands: receiver, arrivals, quality: shared })
+    })?;
     Ok(MediaHandle { commands, quality })
+}
+
+/// What ties a media thread to the rest of the phone.
+struct Links {
+    commands: mpsc::Receiver<Command>,
+    arrivals: mpsc::Receiver<Arrival>,
+    quality: Arc<Mutex<Option<serde_json::Value>>>,
+}
+
+/// A datagram as it arrived: when, from where, what.
+type Arrival = (Instant, SocketAddr, Vec<u8>);
+
+/// Reads the call's socket on its own thread, stamping every datagram with its arrival time;
+/// ends when the media thread is gone (the channel closes).
+fn receive_thread(name: &str, socket: UdpSocket) -> std::io::Result<mpsc::Receiver<Arrival>> {
+    socket.set_read_timeout(Some(Duration::from_millis(200)))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new().name(format!("rtp-{name}")).spawn(move || {
+        let mut buffer = [0u8; 2048];
+        loop {
+            match socket.recv_from(&mut buffer) {
+                Ok((len, from)) => {
+                    if tx.send((Instant::now(), from, buffer[..len].to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    // Nothing for a while: stop once the media thread has ended.
+                    if tx.send((Instant::now(), SocketAddr::from(([0, 0, 0, 0], 0)), Vec::new())).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    })?;
+    Ok(rx)
 }
 
 /// The media thread: one period per loop, paced by the capture device.
@@ -111,9 +150,9 @@ fn run(
     config: SessionConfig,
     devices: MediaDevices,
     opener: Arc<DeviceOpener>,
-    commands: mpsc::Receiver<Command>,
-    quality: Arc<Mutex<Option<serde_json::Value>>>,
+    links: Links,
 ) {
+    let Links { commands, arrivals, quality } = links;
     let mut session = match MediaSession::new(Instant::now(), config.clone(), &mut OsRng) {
         Ok(session) => session,
         Err(error) => {
@@ -127,7 +166,6 @@ fn run(
     let mut playback = opener.open_playback_or_null(&devices.output, format);
     info!(call = %name, codec = session.send_codec().kind.name(), remote = %session.remote_rtp(), "media started");
     let (mut mic, mut speaker) = (vec![0i16; frame], vec![0i16; frame]);
-    let mut datagram = [0u8; 2048];
     let mut next_report = Instant::now();
     loop {
         match commands.try_recv() {
@@ -145,8 +183,10 @@ fn run(
         }
         let now = Instant::now();
         let _ = session.send_audio(now, &mic);
-        while let Ok((len, from)) = socket.recv_from(&mut datagram) {
-            session.handle_packet(now, from, &datagram[..len]);
+        while let Ok((at, from, datagram)) = arrivals.try_recv() {
+            if !datagram.is_empty() {
+                session.handle_packet(at, from, &datagram);
+            }
         }
         if session.poll_timeout().is_some_and(|at| at <= now) {
             session.handle_timeout(now);
