@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Hardphone against baresip, side by side on loopback (issue 7). See bench/README.md.
 
-    python3 bench/run.py                       # every figure (those needing calls say "not yet")
+    python3 bench/run.py                       # every figure
     python3 bench/run.py --only idle,size      # some figures
     python3 bench/run.py --seconds 10          # a shorter window (a quick check, not a result)
     python3 bench/run.py --write-md            # also update BENCHMARKS.md
 
-Installs what is missing (apt-get install -y baresip kamailio), builds the phone
+Installs what is missing (apt-get install -y baresip kamailio espeak-ng; numpy and pesq into
+bench/.venv for the call figures, then runs itself again with that Python), builds the phone
 (cargo build --release -p hardphone), measures, prints a table, writes bench/results/latest.json.
 Exit status: 0 when every figure run was measured or is not measurable yet, 1 when the run is
 invalid (a phone did not register, exited, ...), 2 for bad options.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hpbench import phones, proc, report, setup  # noqa: E402
+from hpbench import phones, proc, report, setup, venv  # noqa: E402
 from hpbench.context import Context  # noqa: E402
 from hpbench.errors import BenchError, NotYet  # noqa: E402
 from hpbench.figures import BY_ID, FIGURES  # noqa: E402
@@ -91,29 +92,70 @@ def notes(figures: list[str], results: list[Result]) -> list[str]:
             "runtime. `bench/results/latest.json` lists each file and the dynamic libraries each "
             "phone depends on."
         )
+    if "call_cpu" in measured:
+        out.append(
+            "Call CPU: the harness calls each phone directly (an SDP offer of the one codec) and "
+            "streams speech to it for the window; both phones auto-answer and send speech back "
+            "(Hardphone its microphone, a WAV file of the same sentences; baresip, through its "
+            "aubridge loopback, what it plays). Devices run at the codec's rate in both (8 kHz; "
+            "48 kHz for Opus, where baresip decodes and plays two channels, Hardphone one). Opus "
+            "is offered as opus/48000/2, the harness sending 28 kb/s (baresip's opus_bitrate). CPU "
+            "is utime+stime of all threads (10 ms ticks) from the first packet to the BYE, with the "
+            "threads' schedstat run time and run count; baresip 1.0.0 has no file player, and its "
+            "aubridge device thread polls every 4 ms (about 240 wake-ups a second): the JSON "
+            "splits each phone's CPU by thread."
+        )
+    if "quality" in measured:
+        out.append(
+            "Quality: four Harvard sentences spoken by espeak-ng (a male and a female voice, 9.7 s, "
+            "-26 dBov, 8 kHz; PCMU coding alone scores 4.43), sent as PCMU from the harness "
+            "straight to each auto-answering phone through a seeded impairment schedule: three "
+            "calls per profile and phone, each with its own draw of the impairment and its own "
+            "phase (where the packets fall in the phone's 20 ms period), the same for both phones; "
+            "each row is the mean of the three. Each phone records what it plays (Hardphone: its "
+            "speaker WAV file; baresip 1.0.0, which has no file player: its aubridge loopback, "
+            "which sends back exactly what it plays). PESQ is P.862 narrowband (the `pesq` "
+            "package, MOS-LQO); Δ is Hardphone − baresip. Receive delay: from a packet's nominal "
+            "send time to its playout (the network's jitter delay included), both phones' playout "
+            "clocks anchored on their own RTP. Speech missing: reference speech frames (20 ms) more "
+            "than 40 dB quieter in the recording. The last three quality rows are a diagnostic "
+            "without goal: one clean call with the packets arriving 0.2 ms after the phone's tick."
+        )
+    if "call_setup" in measured:
+        out.append(
+            "Call setup: INVITE sent by the harness straight to the phone (no proxy), timed to "
+            "the 200 OK with a monotonic clock, 20 calls per phone alternating, each carrying "
+            "200 ms of RTP and ended with BYE. Both phones answer 180 Ringing first."
+        )
     pending = [r.title for r in results if r.status == "not yet"]
     if pending:
-        out.append("Not yet measured (need calls): " + "; ".join(pending) + ".")
+        out.append("Not yet measured: " + "; ".join(pending) + ".")
     return out
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     selected = [BY_ID[f.ID] for f in FIGURES if f.ID in args.figures]
-    needs_phones = any(f.ID in ("idle", "size") for f in selected)
+    needs_python_packages = any(f.ID in ("call_cpu", "quality") for f in selected)
+    if needs_python_packages:
+        try:
+            if not args.no_install:
+                setup.ensure_packages(["/usr/bin/espeak-ng"])
+            venv.ensure(argv, install=not args.no_install)  # may re-execute this script in bench/.venv
+        except BenchError as error:
+            print(f"bench: RUN INVALID: {error}", file=sys.stderr)
+            return 1
 
     work = Path(tempfile.mkdtemp(prefix="hardphone-bench-"))
     results: list[Result] = []
     invalid: list[str] = []
     version_info: dict | None = None
     try:
-        if needs_phones:
-            if not args.no_install:
-                setup.ensure_packages(["/usr/bin/baresip", "/usr/sbin/kamailio", "/usr/bin/strip"])
-            binary = setup.build_hardphone(skip=args.no_build)
-            stripped = setup.strip_copy(binary, work)
-        else:
-            binary = stripped = setup.REPO / "target" / "release" / "hardphone"
+        # Every figure runs the phones.
+        if not args.no_install:
+            setup.ensure_packages(["/usr/bin/baresip", "/usr/sbin/kamailio", "/usr/bin/strip"])
+        binary = setup.build_hardphone(skip=args.no_build)
+        stripped = setup.strip_copy(binary, work)
         version_info = versions(stripped)
         ctx = Context(work, stripped, binary, args.seconds, args.settle)
 

@@ -133,3 +133,47 @@ def alive(pid: int) -> bool:
         return stat_fields(pid)[0] != "Z"
     except OSError:
         return False
+
+
+def thread_samples(pid: int) -> dict[int, dict]:
+    """Per live thread: its name (comm), utime + stime ticks, schedstat run time (ns) and run
+    count; threads that vanish while being read are skipped."""
+    threads: dict[int, dict] = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return threads
+    for task in tasks:
+        base = f"/proc/{pid}/task/{task}"
+        try:
+            comm = Path(f"{base}/comm").read_text().strip()
+            text = Path(f"{base}/stat").read_text()
+            fields = text[text.rindex(")") + 2 :].split()
+            run_ns, _wait, runs = Path(f"{base}/schedstat").read_text().split()[:3]
+        except (OSError, ValueError):
+            continue
+        threads[int(task)] = {
+            "comm": comm,
+            "ticks": int(fields[14 - 3]) + int(fields[15 - 3]),
+            "run_ns": int(run_ns),
+            "runs": int(runs),
+        }
+    return threads
+
+
+def thread_deltas(start: dict[int, dict], end: dict[int, dict]) -> list[dict]:
+    """What each thread alive at `end` used since `start` (a thread born in between counts from
+    zero), largest run time first."""
+    out = []
+    for tid, now in end.items():
+        before = start.get(tid, {"ticks": 0, "run_ns": 0, "runs": 0})
+        out.append(
+            {
+                "tid": tid,
+                "comm": now["comm"],
+                "cpu_s": (now["ticks"] - before["ticks"]) / CLK_TCK,
+                "run_ms": (now["run_ns"] - before["run_ns"]) / 1e6,
+                "runs": now["runs"] - before["runs"],
+            }
+        )
+    return sorted(out, key=lambda t: -t["run_ms"])

@@ -20,7 +20,7 @@ SECTION_INTRO = """\
 `bench/` (its README says how each figure is measured) starts a private Kamailio on 127.0.0.1,
 Hardphone (the stripped release build) and baresip from Debian, each registered with one UDP
 account (expiry 300 s), and measures both in the same run; every ratio is Hardphone / baresip
-(lower is better). The call figures (2 to 4) need calls, which the phone does not have yet.
+(lower is better; for PESQ scores, the difference Hardphone − baresip, higher is better).
 """
 
 
@@ -36,13 +36,19 @@ def fmt_value(value: float | None, unit: str) -> str:
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 10 else f"{value:.2f} s"
     if unit == "ms":
-        return f"{value:.1f} ms"
+        return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
     if unit == "":
         return f"{value:,.0f}"
+    if unit == "MOS":
+        return f"{value:.2f}"
+    if unit == "%":
+        return f"{value:.1f}%"
     return f"{value:g} {unit}"
 
 
 def fmt_ratio(row: Row) -> str:
+    if row.compare == "difference":
+        return "—" if row.difference is None else f"{row.difference:+.2f}"
     if row.ratio is None:
         if row.hardphone == 0 and row.baresip == 0:
             return "— (both 0)"
@@ -59,7 +65,7 @@ def fmt_met(row: Row) -> str:
 
 
 def table_lines(results: list[Result], markdown: bool) -> list[str]:
-    header = ["figure", "Hardphone", "baresip", "ratio", "goal", "met?"]
+    header = ["figure", "Hardphone", "baresip", "ratio (PESQ: Δ)", "goal", "met?"]
     body: list[list[str]] = []
     pending: list[str] = []  # figures not measured, listed under the table
     for result in results:
@@ -70,6 +76,10 @@ def table_lines(results: list[Result], markdown: bool) -> list[str]:
                 pending.append(f"{result.title}: {result.message}")
             continue
         for row in result.rows:
+            if row.hardphone is None and row.baresip is None and row.note:
+                note = f"*{row.note}*" if markdown else row.note
+                body.append([row.label, note, "", "", row.goal or "—", "—"])
+                continue
             body.append(
                 [
                     row.label,

@@ -12,22 +12,30 @@ from . import goals
 class Row:
     key: str  # stable id, e.g. "idle.vmhwm"; goals are keyed by it
     label: str
-    unit: str  # "KiB", "s", "ms", "B"
+    unit: str  # "KiB", "s", "ms", "B", "MOS" (a PESQ score), "%"
     hardphone: float | None
     baresip: float | None
     ratio: float | None = None  # hardphone / baresip
     goal: str | None = None
     met: bool | None = None
-    note: str = ""
+    note: str = ""  # JSON only; shown in the table instead of the values when both are None
+    compare: str = "ratio"  # "ratio" (hardphone / baresip) or "difference" (hardphone − baresip)
+    difference: float | None = None
 
     def __post_init__(self):
-        if self.ratio is None and self.hardphone is not None and self.baresip:
+        if self.compare == "difference":
+            if self.hardphone is not None and self.baresip is not None:
+                self.difference = self.hardphone - self.baresip
+        elif self.ratio is None and self.hardphone is not None and self.baresip:
             self.ratio = self.hardphone / self.baresip
         goal = goals.GOALS.get(self.key)
         if goal is not None:
             self.goal = goal.text
-            if self.ratio is not None:
+            if goal.max_ratio is not None and self.ratio is not None:
                 self.met = self.ratio <= goal.max_ratio
+            if goal.min_difference is not None and self.difference is not None:
+                # PESQ scores are printed to two decimals: compare what is printed.
+                self.met = round(self.difference, 2) >= goal.min_difference
 
 
 @dataclass

@@ -73,8 +73,11 @@ def start(
     dir: Path,
     baresip_control: bool = False,
     keepalive_secs: int = HARDPHONE_KEEPALIVE_SECS,
+    call_audio: phones.CallAudio | None = None,
 ) -> Rig:
-    """Kamailio, then both phones at once; returns when both are registered."""
+    """Kamailio, then both phones at once; returns when both are registered. With `call_audio`
+    (figures 2-4) both auto-answer: Hardphone with those file devices, baresip with its aubridge
+    loopback (phones.py)."""
     kamailio = Kamailio(processes, ctx.dir(f"{dir.name}/kamailio"), [HARDPHONE_USER, BARESIP_USER])
     ctx.log(f"kamailio on udp:127.0.0.1:{kamailio.port} (pid {kamailio.process.pid})")
     hardphone = phones.start_hardphone(
@@ -83,12 +86,14 @@ def start(
         dir / "hardphone",
         phones.Account(HARDPHONE_USER.name, HARDPHONE_USER.password, kamailio.port, EXPIRES),
         keepalive_secs=keepalive_secs,
+        audio=call_audio,
     )
     baresip = phones.start_baresip(
         processes,
         dir / "baresip",
         phones.Account(BARESIP_USER.name, BARESIP_USER.password, kamailio.port, EXPIRES),
         control=baresip_control,
+        calls=call_audio is not None,
     )
     ctx.log(f"hardphone pid {hardphone.pid} on 127.0.0.1:{hardphone.sip_port}, baresip pid {baresip.pid} on 127.0.0.1:{baresip.sip_port}")
     rig = Rig(kamailio, hardphone, baresip)

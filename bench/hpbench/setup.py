@@ -15,7 +15,12 @@ from .errors import BenchError
 REPO = Path(__file__).resolve().parents[2]
 
 # Debian packages by the file that shows each is installed.
-PACKAGES = {"/usr/bin/baresip": "baresip", "/usr/sbin/kamailio": "kamailio", "/usr/bin/strip": "binutils"}
+PACKAGES = {
+    "/usr/bin/baresip": "baresip",
+    "/usr/sbin/kamailio": "kamailio",
+    "/usr/bin/strip": "binutils",
+    "/usr/bin/espeak-ng": "espeak-ng",  # the speech of the call figures
+}
 
 
 def ensure_packages(needed: list[str]) -> None:
