@@ -7,7 +7,7 @@
 //! from its jitter buffer and written to the playback device. The call's signalling stays on
 //! the main loop, which talks to the thread through a channel.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -221,16 +221,10 @@ fn flush(session: &mut MediaSession, socket: &UdpSocket) {
 
 /// Follows a renegotiation: addresses, direction and the codec we send.
 fn update(session: &mut MediaSession, negotiated: &NegotiatedAudio) {
-    let rate = 8000; // only the codec list and addresses are read from this config
-    let Some(config) = session_config(negotiated, rate) else { return };
-    session.set_remote(config.remote_rtp, config.remote_rtcp);
-    session.set_direction(Instant::now(), config.direction);
-    if let Some(first) = config.codecs.first() {
-        let _ = session.set_send_codec(first.send_pt);
+    let rtp = phone::media::endpoint(&negotiated.remote_rtp);
+    if let Some(rtp) = rtp {
+        session.set_remote(rtp, phone::media::endpoint(&negotiated.remote_rtcp).unwrap_or(rtp));
     }
-}
-
-/// The IP address an RTP socket should bind to: the SIP listening address when specific.
-pub fn bind_ip(listening: IpAddr) -> Option<IpAddr> {
-    (!listening.is_unspecified()).then_some(listening)
+    session.set_direction(Instant::now(), phone::media::direction(negotiated.direction));
+    let _ = session.set_send_codec(negotiated.codec.payload_type);
 }

@@ -129,6 +129,16 @@ impl Pbx {
         self.now = end;
     }
 
+    /// Alice calls Bob and Bob answers: (Alice's call, Bob's call), both up.
+    fn alice_calls_bob(&mut self) -> (CallId, CallId) {
+        let alice = self.cores[ALICE].dial(self.now, 0, "bob", 40000).unwrap();
+        self.run(ms(100));
+        let bob = self.newest_incoming(BOB);
+        self.cores[BOB].answer(self.now, bob, 41000).unwrap();
+        self.run(ms(200));
+        (alice, bob)
+    }
+
     fn last(&self, phone: usize, call: CallId) -> CallState {
         self.infos[phone].iter().rev().find(|c| c.id == call).map(|c| c.state.clone()).unwrap()
     }
@@ -141,11 +151,7 @@ impl Pbx {
 #[test]
 fn a_blind_transfer_connects_the_callee_to_the_target_and_drops_the_transferor() {
     let mut p = Pbx::new();
-    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
-    p.run(ms(100));
-    let bob_call = p.newest_incoming(BOB);
-    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
-    p.run(ms(200));
+    let (alice_call, bob_call) = p.alice_calls_bob();
     assert_eq!(p.last(ALICE, alice_call), CallState::Active);
     // Alice transfers Bob to Carol.
     p.cores[ALICE].transfer(p.now, alice_call, "carol").unwrap();
@@ -169,11 +175,7 @@ fn a_blind_transfer_connects_the_callee_to_the_target_and_drops_the_transferor()
 #[test]
 fn a_refused_transfer_keeps_the_call() {
     let mut p = Pbx::new();
-    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
-    p.run(ms(100));
-    let bob_call = p.newest_incoming(BOB);
-    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
-    p.run(ms(200));
+    let (alice_call, bob_call) = p.alice_calls_bob();
     p.cores[ALICE].transfer(p.now, alice_call, "carol").unwrap();
     p.run(ms(200));
     let (_, _, target) = p.transfers.last().cloned().unwrap();
@@ -189,11 +191,7 @@ fn a_refused_transfer_keeps_the_call() {
 #[test]
 fn a_second_call_rings_while_busy_and_is_taken_with_the_first_on_hold() {
     let mut p = Pbx::new();
-    let alice_call = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
-    p.run(ms(100));
-    let bob_first = p.newest_incoming(BOB);
-    p.cores[BOB].answer(p.now, bob_first, 41000).unwrap();
-    p.run(ms(200));
+    let (alice_call, bob_first) = p.alice_calls_bob();
     // Carol calls Bob while he talks to Alice: call waiting, his phone rings for the second.
     let carol_call = p.cores[CAROL].dial(p.now, 0, "bob", 42000).unwrap();
     p.run(ms(200));
@@ -219,11 +217,7 @@ fn a_second_call_rings_while_busy_and_is_taken_with_the_first_on_hold() {
 fn an_attended_transfer_replaces_the_consultation_call() {
     let mut p = Pbx::new();
     // Alice talks to Bob, puts him on hold and consults Carol.
-    let alice_bob = p.cores[ALICE].dial(p.now, 0, "bob", 40000).unwrap();
-    p.run(ms(100));
-    let bob_call = p.newest_incoming(BOB);
-    p.cores[BOB].answer(p.now, bob_call, 41000).unwrap();
-    p.run(ms(200));
+    let (alice_bob, bob_call) = p.alice_calls_bob();
     p.cores[ALICE].set_hold(p.now, alice_bob, true).unwrap();
     let alice_carol = p.cores[ALICE].dial(p.now, 0, "carol", 40002).unwrap();
     p.run(ms(200));

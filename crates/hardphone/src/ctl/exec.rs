@@ -109,7 +109,7 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
     match request {
         Request::Status => status(core, edge),
         Request::Dial { uri, account } => {
-            let direct = direct_target(&uri);
+            let direct = phone::core::direct_target(&uri);
             let account = account.or_else(|| core.accounts().first().map(|a| a.index));
             if account.is_none() && direct.is_none() {
                 return error("no account to dial from (dial sip:user@IP for a direct call)");
@@ -174,18 +174,6 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             done(core.transfer(now, call, &uri), call)
         }
     }
-}
-
-/// Where a direct call to `uri` goes: `sip:user@IP[:port]` dials that address without the
-/// account's registrar (RFC 3261 §8.1.2 leaves the choice to the UA).
-pub fn direct_target(uri: &str) -> Option<SocketAddr> {
-    let parsed = sip::uri::SipUri::parse(uri.trim()).ok()?;
-    let ip: IpAddr = match parsed.host {
-        sip::uri::Host::V4(ip) => ip.into(),
-        sip::uri::Host::V6(ip) => ip.into(),
-        _ => return None,
-    };
-    Some(SocketAddr::new(ip, parsed.port.unwrap_or(5060)))
 }
 
 /// Answers `call` from a new RTP socket.

@@ -99,6 +99,33 @@ pub(super) struct CallSlot {
     pub ended_at: Option<Instant>,
 }
 
+/// Where a direct call to `uri` goes: `sip:user@IP[:port]` (port 5060 when absent) dials that
+/// address without any registrar (RFC 3261 §8.1.2 leaves the choice to the UA); `None` for a
+/// URI whose host is a name.
+pub fn direct_target(uri: &str) -> Option<SocketAddr> {
+    let parsed = sip::uri::SipUri::parse(uri.trim()).ok()?;
+    let ip: std::net::IpAddr = match parsed.host {
+        sip::uri::Host::V4(ip) => ip.into(),
+        sip::uri::Host::V6(ip) => ip.into(),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, parsed.port.unwrap_or(5060)))
+}
+
+impl CallSlot {
+    /// The call as the edge and the UI see it; `auto_answer` only while it still rings.
+    fn info(&self, id: CallId) -> CallInfo {
+        CallInfo {
+            id,
+            account: self.account,
+            remote: self.remote.clone(),
+            outgoing: self.outgoing,
+            state: self.state.clone(),
+            auto_answer: self.auto_answer && self.state == CallState::Incoming,
+        }
+    }
+}
+
 /// Our codecs, most preferred first: G.722 wideband, G.711, then Opus (RFC 7587, with in-band
 /// FEC) for peers that offer nothing else; and RFC 4733 events on the 8000 Hz clock.
 pub fn capabilities() -> Capabilities {
@@ -145,13 +172,7 @@ impl Core {
         local: SocketAddr,
         media_port: u16,
     ) -> Result<CallId, CoreError> {
-        let parsed = sip::uri::SipUri::parse(uri).map_err(|_| CoreError::BadTarget)?;
-        let ip: std::net::IpAddr = match parsed.host {
-            sip::uri::Host::V4(ip) => ip.into(),
-            sip::uri::Host::V6(ip) => ip.into(),
-            _ => return Err(CoreError::BadTarget),
-        };
-        let to = SocketAddr::new(ip, parsed.port.unwrap_or(5060));
+        let to = direct_target(uri).ok_or(CoreError::BadTarget)?;
         let peer = Route { to, transport: Transport::Udp, flow: None };
         let contact = format!("<sip:hardphone@{local}>");
         let config = self.anonymous_config(local, Transport::Udp, contact);
@@ -289,17 +310,7 @@ impl Core {
 
     /// Every call, ended ones included until they are forgotten.
     pub fn calls(&self) -> Vec<CallInfo> {
-        self.calls
-            .iter()
-            .map(|(id, c)| CallInfo {
-                id: *id,
-                account: c.account,
-                remote: c.remote.clone(),
-                outgoing: c.outgoing,
-                state: c.state.clone(),
-                auto_answer: c.auto_answer,
-            })
-            .collect()
+        self.calls.iter().map(|(id, call)| call.info(*id)).collect()
     }
 
     /// A new INVITE outside any dialog: a call comes in on the account it names (the
@@ -530,14 +541,7 @@ impl Core {
 
     fn report_call(&mut self, id: CallId) {
         let Some(call) = self.calls.get(&id) else { return };
-        let info = CallInfo {
-            id,
-            account: call.account,
-            remote: call.remote.clone(),
-            outgoing: call.outgoing,
-            state: call.state.clone(),
-            auto_answer: call.auto_answer && call.state == CallState::Incoming,
-        };
+        let info = call.info(id);
         self.outbox.push_back(Output::Call(info));
     }
 

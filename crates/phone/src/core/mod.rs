@@ -44,7 +44,7 @@ mod uas;
 
 use account::AccountSlot;
 pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
-pub use calls::{asks_for_auto_answer, capabilities, dial_uri, CallId, CallInfo, CallState};
+pub use calls::{asks_for_auto_answer, capabilities, dial_uri, direct_target, CallId, CallInfo, CallState};
 pub use failover::FAILBACK_INTERVAL;
 
 /// How long [`Core::stop`] waits for the registrars before giving up: the phone's exit never
