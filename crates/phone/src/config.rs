@@ -71,6 +71,9 @@ pub enum AutoAnswer {
     Header,
     /// Every call.
     Always,
+    /// VICIdial agent mode: the agent's session call from the registrar (its caller ID name
+    /// `S` + timestamp + session number) or a call asking for it by header.
+    Vicidial,
 }
 
 /// Reads `transport = "udp" | "tcp" | "tls"` (any case) into the one transport type of `sip`.
@@ -140,6 +143,10 @@ pub struct Account {
     /// `Ring Answer`/`Auto Answer`, or Answer-Mode: Auto, RFC 5373), or `always`.
     #[serde(default)]
     pub auto_answer: AutoAnswer,
+    /// The voicemail number: what the messages key dials, and the mailbox whose message
+    /// waiting indication (RFC 3842) the phone subscribes to; none for no voicemail.
+    #[serde(default)]
+    pub voicemail: Option<String>,
 }
 
 fn default_expires() -> u32 {

@@ -345,7 +345,7 @@ impl Core {
             state: CallState::Incoming,
             auto_answer: slot.is_some_and(|slot| match self.slots[slot].account.auto_answer {
                 AutoAnswer::Off => false,
-                AutoAnswer::Header => asks_for_auto_answer(request),
+                AutoAnswer::Header | AutoAnswer::Vicidial => asks_for_auto_answer(request),
                 AutoAnswer::Always => true,
             }),
             local: None,
