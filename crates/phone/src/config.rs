@@ -13,6 +13,8 @@ pub use sip::Transport;
 
 mod audio;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+mod provisioning;
+pub use provisioning::ProvisioningSettings;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -27,6 +29,9 @@ pub struct Config {
     /// The `[audio]` table.
     #[serde(default)]
     pub audio: AudioSettings,
+    /// The `[provisioning]` table (docs/PROVISIONING.md).
+    #[serde(default)]
+    pub provisioning: ProvisioningSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -215,6 +220,27 @@ pub enum Problem {
     /// Two accounts with the same label.
     #[error("the label is used by another account")]
     DuplicateLabel,
+    /// A provisioning URL that cannot be used.
+    #[error("not a provisioning URL: {0}")]
+    BadUrl(crate::provisioning::UrlError),
+    /// A MAC address that is not 12 hexadecimal digits (`:` or `-` between pairs allowed).
+    #[error("not a MAC address (12 hexadecimal digits, pairs optionally separated by : or -)")]
+    BadMac,
+    /// A model name that cannot name a file.
+    #[error("a model is letters, digits and -_. only, not starting with .")]
+    BadModel,
+    /// An HTTP user name that is empty or holds a colon (RFC 7617 §2).
+    #[error("an HTTP user name is not empty and has no colon")]
+    BadUserName,
+    /// A key that needs another one.
+    #[error("needed with {by}")]
+    Required {
+        /// The key that needs this one.
+        by: &'static str,
+    },
+    /// A key a provisioning server may not set (docs/PROVISIONING.md).
+    #[error("cannot be set by a provisioning server")]
+    NotProvisionable,
 }
 
 impl Config {
@@ -238,6 +264,9 @@ impl Config {
         }
         if let Err((field, problem)) = self.audio.check() {
             return invalid(format!("audio.{field}"), problem);
+        }
+        if let Err((field, problem)) = self.provisioning.check() {
+            return invalid(format!("provisioning.{field}"), problem);
         }
         for (i, account) in self.accounts.iter().enumerate() {
             if let Err((field, problem)) = account.check() {

@@ -9,6 +9,7 @@ pub mod core;
 pub mod device;
 pub mod instance;
 pub mod media;
+pub mod provisioning;
 
 pub use crate::core::{AccountInfo, Core, CoreError, Output};
 pub use config::{Account, AutoAnswer, Config, ConfigError, Problem, SipSettings, Transport};
