@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config_store;
 pub mod ctl;
 pub mod dns;
 pub mod media;

@@ -12,7 +12,9 @@ use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
 mod audio;
+pub mod layers;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+pub use layers::{write_atomically, Layer};
 mod provisioning;
 pub use provisioning::ProvisioningSettings;
 
