@@ -7,6 +7,7 @@ pub mod config_store;
 pub mod ctl;
 pub mod dns;
 pub mod media;
+pub mod provision;
 pub mod run;
 pub mod state;
 pub mod transport;

@@ -28,6 +28,14 @@ struct Cli {
     /// The control socket (`hardphone ctl`); default `ctl.sock` in the state directory.
     #[arg(long, value_name = "PATH", global = true)]
     socket: Option<std::path::PathBuf>,
+    /// The provisioning server's base URL (docs/PROVISIONING.md); overrides
+    /// `[provisioning] url` and the DHCP hint.
+    #[arg(long, value_name = "URL", value_parser = parse_provisioning_url)]
+    provisioning_url: Option<phone::provisioning::BaseUrl>,
+}
+
+fn parse_provisioning_url(text: &str) -> Result<phone::provisioning::BaseUrl, String> {
+    phone::provisioning::BaseUrl::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,7 +72,7 @@ fn main() -> ExitCode {
             let socket = cli.socket.unwrap_or_else(|| hardphone::ctl::default_socket(&state_dir));
             hardphone::ctl::client(&socket, &words)
         }
-        None => run_phone(cli.config.as_deref(), cli.state_dir, cli.socket),
+        None => run_phone(cli.config.as_deref(), cli.state_dir, cli.socket, cli.provisioning_url),
     }
 }
 
@@ -73,6 +81,7 @@ fn run_phone(
     config: Option<&std::path::Path>,
     state_dir: Option<std::path::PathBuf>,
     socket: Option<std::path::PathBuf>,
+    provisioning_url: Option<phone::provisioning::BaseUrl>,
 ) -> ExitCode {
     // `RUST_LOG` as `level` or `target=level,...` (no regular expressions: a smaller phone).
     let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
@@ -101,7 +110,7 @@ fn run_phone(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(hardphone::run::run(store, &state_dir, socket)) {
+    match runtime.block_on(hardphone::run::run(store, &state_dir, socket, provisioning_url)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");

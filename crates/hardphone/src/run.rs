@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use phone::core::{AccountInfo, Core, Located, Output, Routes};
+use phone::provisioning::BaseUrl;
 use phone::Config;
 use rand_core::{OsRng, RngCore};
 use sip::locate::{LocatePrefs, Locator, Target};
@@ -16,6 +17,7 @@ use tracing::{error, info, warn};
 use crate::config_store::ConfigStore;
 use crate::ctl::exec::{execute, EdgeState};
 use crate::dns::Dns;
+use crate::provision::Provisioning;
 use crate::state::load_or_create_instance;
 use crate::transport::{Destination, FlowId, TlsSettings, TransportEvent, Transports};
 
@@ -81,7 +83,13 @@ pub fn apply_config(core: &mut Core, edge: &mut EdgeState, pending: &mut Vec<(In
 
 /// Runs the phone until SIGINT or SIGTERM, then unregisters and returns. `Err` for what stops
 /// the phone from starting at all (the message names what failed).
-pub async fn run(store: ConfigStore, state_dir: &Path, socket: Option<PathBuf>) -> Result<(), String> {
+/// `provisioning_url` is `--provisioning-url` (docs/PROVISIONING.md).
+pub async fn run(
+    mut store: ConfigStore,
+    state_dir: &Path,
+    socket: Option<PathBuf>,
+    provisioning_url: Option<BaseUrl>,
+) -> Result<(), String> {
     let config = effective_config(&store);
     let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
     let tls = match &config.sip.tls_ca_file {
@@ -110,6 +118,7 @@ pub async fn run(store: ConfigStore, state_dir: &Path, socket: Option<PathBuf>) 
     // Direct calls (no account route): our address is the listening one, or the source address
     // of the default route (towards a documentation address, RFC 5737; nothing is sent).
     core.set_fallback_local(local_address_to(SocketAddr::from(([198, 51, 100, 1], 5060)), edge.listen));
+    let mut provisioning = Provisioning::new(Instant::now(), &config, provisioning_url, &store, OsRng.next_u64());
     let mut stopping = false;
     let mut network_check = Instant::now() + NETWORK_CHECK;
     loop {
@@ -122,7 +131,14 @@ pub async fn run(store: ConfigStore, state_dir: &Path, socket: Option<PathBuf>) 
             let _ = std::fs::remove_file(&socket);
             return Ok(());
         }
-        let timers = [core.poll_timeout(), pending.iter().map(|(at, _)| *at).min(), Some(network_check)];
+        provisioning.handle_timeout(Instant::now(), edge.check_sync.take());
+        edge.provisioning = Some(provisioning.status().clone());
+        let timers = [
+            core.poll_timeout(),
+            pending.iter().map(|(at, _)| *at).min(),
+            Some(network_check),
+            provisioning.poll_timeout(),
+        ];
         let next = timers.into_iter().flatten().min();
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(next.unwrap_or_else(far_future)));
         tokio::select! {
@@ -131,6 +147,11 @@ pub async fn run(store: ConfigStore, state_dir: &Path, socket: Option<PathBuf>) 
             Some(call) = ctl.recv() => {
                 let answer = execute(&mut core, &mut edge, call.request);
                 let _ = call.reply.send(answer);
+            }
+            Some(fetched) = provisioning.next_fetched(), if !stopping => {
+                if let Some(config) = provisioning.handle_fetched(Instant::now(), fetched, &mut store) {
+                    apply_config(&mut core, &mut edge, &mut pending, &config);
+                }
             }
             _ = interrupt.recv() => stopping = stop(&mut core, stopping)?,
             _ = terminate.recv() => stopping = stop(&mut core, stopping)?,

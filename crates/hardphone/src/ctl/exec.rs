@@ -48,6 +48,11 @@ pub struct EdgeState {
     pub devices: MediaDevices,
     /// Opens them (and says once when one is missing).
     pub opener: Arc<DeviceOpener>,
+    /// The provisioning's state, for `ctl status` (kept current by the loop).
+    pub provisioning: Option<crate::provision::ProvisioningStatus>,
+    /// A NOTIFY `Event: check-sync` came from this account's registrar: the loop hands it to
+    /// the provisioning (`Provisioning::check_sync`).
+    pub check_sync: Option<usize>,
 }
 
 impl EdgeState {
@@ -63,6 +68,8 @@ impl EdgeState {
             listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             devices: MediaDevices { input: spec(input), output: spec(output), sample_rate: audio.sample_rate },
             opener: Arc::new(DeviceOpener::default()),
+            provisioning: None,
+            check_sync: None,
         }
     }
 
@@ -221,7 +228,7 @@ fn pick(calls: &[CallInfo], named: Option<u64>, fits: impl Fn(&CallState) -> boo
     }
 }
 
-/// `{"ok":true,"accounts":[...],"calls":[...]}`.
+/// `{"ok":true,"accounts":[...],"calls":[...],"provisioning":{...}}`.
 fn status(core: &Core, edge: &EdgeState) -> Value {
     let accounts: Vec<Value> = core
         .accounts()
@@ -249,7 +256,8 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
             })
         })
         .collect();
-    json!({ "ok": true, "accounts": accounts, "calls": calls })
+    let provisioning = edge.provisioning.as_ref().map(|p| p.to_json(Instant::now()));
+    json!({ "ok": true, "accounts": accounts, "calls": calls, "provisioning": provisioning })
 }
 
 /// A call state as one word (plus the reason of an ended call).

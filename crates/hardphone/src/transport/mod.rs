@@ -36,7 +36,7 @@ use tokio_rustls::TlsConnector;
 use tracing::{debug, info, warn};
 
 pub use error::{CloseReason, TransportError};
-pub use tls::TlsSettings;
+pub use tls::{root_store, TlsSettings};
 
 use stream::{read_loop, Internal, Reader};
 

@@ -39,6 +39,19 @@ impl TlsSettings {
 
 /// Builds the connector every TLS flow uses.
 pub(super) fn connector(settings: &TlsSettings) -> Result<TlsConnector, TransportError> {
+    let roots = root_store(settings)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(TransportError::TlsConfig)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// The certificate authorities of `settings`: the system's roots and those of the CA file (also
+/// the provisioning client's).
+pub fn root_store(settings: &TlsSettings) -> Result<RootCertStore, TransportError> {
     let mut roots = RootCertStore::empty();
     if settings.system_roots {
         let found = rustls_native_certs::load_native_certs();
@@ -55,13 +68,7 @@ pub(super) fn connector(settings: &TlsSettings) -> Result<TlsConnector, Transpor
         let added = add_ca_file(&mut roots, path)?;
         debug!(path = %path.display(), added, "CA file loaded");
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(TransportError::TlsConfig)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(roots)
 }
 
 /// Adds every certificate of a PEM file; returns how many.
