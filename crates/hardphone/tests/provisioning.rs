@@ -67,6 +67,35 @@ fn wait_for_error(phone: &Phone, expected: &str) -> String {
     )
 }
 
+/// The rig of the Kamailio test: a registrar, a file server, a phone and its configuration.
+struct Rig {
+    dir: TempDir,
+    kamailio: Kamailio,
+    server: Option<FileServer>,
+    phone: Phone,
+    toml: String,
+}
+
+impl Rig {
+    fn server(&self) -> &FileServer {
+        self.server.as_ref().expect("the file server runs")
+    }
+
+    fn diagnostics(&self) -> String {
+        format!("{}\n{}", self.phone.log(), self.kamailio.log())
+    }
+
+    /// Waits (15 s at most) until `check` holds.
+    fn wait(&self, what: &str, check: impl Fn(&Rig) -> bool) {
+        wait_until(what, Duration::from_secs(15), || check(self).then_some(()), || self.diagnostics());
+    }
+
+    /// Registration state lines in the phone's log: each REGISTER cycle adds some.
+    fn registration_lines(&self) -> usize {
+        self.phone.state_lines().len()
+    }
+}
+
 #[test]
 fn a_phone_provisions_itself_registers_follows_changes_and_survives_bad_files() {
     let dir = TempDir::new("provisioning");
@@ -74,18 +103,26 @@ fn a_phone_provisions_itself_registers_follows_changes_and_survives_bad_files() 
     kamailio.wait_ready();
     let server = FileServer::start(None);
     server.put("common.toml", COMMON);
-    let first = mac_layer(&kamailio, PASSWORD);
-    server.put(MAC_FILE, &first);
+    server.put(MAC_FILE, &mac_layer(&kamailio, PASSWORD));
     let toml = format!(
         "[sip]\nlisten = \"127.0.0.1:{}\"\n\n[provisioning]\nurl = \"{}\"\ninterval_secs = 5\nmac = \"{MAC}\"\n",
         free_port(),
         server.url()
     );
-    let mut phone = start_phone_toml(&dir.path, "prov", &toml);
-    let diagnostics = || format!("{}\n{}", phone.log(), kamailio.log());
+    let phone = start_phone_toml(&dir.path, "prov", &toml);
+    let mut rig = Rig { dir, kamailio, server: Some(server), phone, toml };
+    let hash = first_fetch_registers(&rig);
+    unchanged_files_change_nothing(&rig, &hash);
+    let (second, hash) = a_new_password_registers_again(&rig);
+    broken_files_keep_the_last_good_configuration(&rig, &second, &hash);
+    boot_with_the_server_down(&mut rig, &hash);
+}
 
-    // 1. It fetches common, model (404: an empty layer) and its own file, and registers.
-    wait_until("registered", Duration::from_secs(15), || (phone.times_registered() >= 1).then_some(()), diagnostics);
+/// It fetches common, model (404: an empty layer) and its own file, and registers; the hash
+/// of what it now runs is in `ctl status`.
+fn first_fetch_registers(rig: &Rig) -> String {
+    let (server, phone) = (rig.server(), &rig.phone);
+    rig.wait("registered", |rig| rig.phone.times_registered() >= 1);
     let paths: Vec<String> = server.requests().iter().take(3).map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/prov/common.toml", "/prov/model/hardphone.toml", format!("/prov/{MAC_FILE}").as_str()]);
     let user_agent = format!("Hardphone/{} (hardphone; 02005e100001)", env!("CARGO_PKG_VERSION"));
@@ -93,46 +130,51 @@ fn a_phone_provisions_itself_registers_follows_changes_and_survives_bad_files() 
         assert_eq!(request.header("user-agent"), Some(user_agent.as_str()), "{request:?}");
         assert_eq!(request.header("x-hardphone-config-hash"), Some(EMPTY_HASH), "nothing provisioned yet");
     }
+    let first = mac_layer(&rig.kamailio, PASSWORD);
     let hash = config_hash([COMMON, "", &first]);
-    let status = provisioning(&phone);
+    let status = provisioning(phone);
     assert_eq!(status["config_hash"], hash.as_str(), "{status}");
     assert_eq!(status["url"], format!("{}/", server.url()).as_str());
     assert_eq!(status["source"], "config");
     assert!(status["last_error"].is_null() && status["last_success_unix"].is_u64(), "{status}");
     let cached = std::fs::read_to_string(phone.state_dir.join("provisioned/mac.toml")).expect("cached layer");
     assert_eq!(cached, first);
+    hash
+}
 
-    // 2. Unchanged files change nothing; later requests carry the hash of what the phone runs.
-    let registered = phone.times_registered();
+/// Unchanged files change nothing (no REGISTER, nothing applied); later requests carry the
+/// hash of what the phone runs.
+fn unchanged_files_change_nothing(rig: &Rig, hash: &str) {
+    let (server, phone) = (rig.server(), &rig.phone);
+    let registrations = rig.registration_lines();
     let fetched = server.requests_for(MAC_FILE).len();
-    wait_until(
-        "two more checks",
-        Duration::from_secs(15),
-        || (server.requests_for(MAC_FILE).len() >= fetched + 2).then_some(()),
-        diagnostics,
-    );
-    assert_eq!(phone.times_registered(), registered, "no REGISTER for unchanged files:\n{}", phone.log());
+    rig.wait("two more checks", |rig| rig.server().requests_for(MAC_FILE).len() >= fetched + 2);
+    assert_eq!(rig.registration_lines(), registrations, "no REGISTER for unchanged files:\n{}", phone.log());
     assert_eq!(phone.log().matches("configuration applied").count(), 1, "{}", phone.log());
     let last = server.requests_for(MAC_FILE).pop().unwrap();
-    assert_eq!(last.header("x-hardphone-config-hash"), Some(hash.as_str()));
+    assert_eq!(last.header("x-hardphone-config-hash"), Some(hash));
+}
 
-    // 3. A new password in the inventory and at the registrar: the phone registers again with it
-    // at its next check (the old one is refused by Kamailio now).
-    set_kamailio_password(&kamailio, USER, "n3w-secret");
-    let second = mac_layer(&kamailio, "n3w-secret");
-    server.put(MAC_FILE, &second);
-    wait_until(
-        "registered again",
-        Duration::from_secs(15),
-        || (phone.times_registered() > registered).then_some(()),
-        diagnostics,
-    );
-    assert!(is_registered(&phone), "{}", phone.log());
+/// A new password in the inventory and at the registrar: the phone registers again with it at
+/// its next check (Kamailio refuses the old one now). Returns the new MAC layer and hash.
+fn a_new_password_registers_again(rig: &Rig) -> (String, String) {
+    let registered = rig.phone.times_registered();
+    set_kamailio_password(&rig.kamailio, USER, "n3w-secret");
+    let second = mac_layer(&rig.kamailio, "n3w-secret");
+    rig.server().put(MAC_FILE, &second);
+    rig.wait("registered again", |rig| rig.phone.times_registered() > registered);
+    assert!(is_registered(&rig.phone), "{}", rig.phone.log());
     let hash = config_hash([COMMON, "", &second]);
-    assert_eq!(provisioning(&phone)["config_hash"], hash.as_str());
-    let registered = phone.times_registered();
+    assert_eq!(provisioning(&rig.phone)["config_hash"], hash.as_str());
+    (second, hash)
+}
 
-    // 4. Broken files: each is reported, the phone stays registered on the last good config.
+/// Broken files (not TOML, an invalid configuration, 404, 500): each is reported in one log
+/// line and in `ctl status`; the phone stays registered on the last good configuration; fixed
+/// files bring it back without registering again.
+fn broken_files_keep_the_last_good_configuration(rig: &Rig, second: &str, hash: &str) {
+    let (server, phone) = (rig.server(), &rig.phone);
+    let registrations = rig.registration_lines();
     let broken: [(&dyn Fn(), &str); 4] = [
         (
             &|| server.put(MAC_FILE, "[[accounts]\nlabel = "),
@@ -147,42 +189,31 @@ fn a_phone_provisions_itself_registers_follows_changes_and_survives_bad_files() 
     ];
     for (break_it, expected) in broken {
         break_it();
-        let error = wait_for_error(&phone, expected);
+        let error = wait_for_error(phone, expected);
         let line = format!(
             "provisioning failed: {}/: {error}; keeping the last good configuration; next try in",
             server.url()
         );
         assert!(phone.log().contains(&line), "one clear line `{line}`:\n{}", phone.log());
-        assert!(is_registered(&phone), "{}", phone.log());
-        assert_eq!(provisioning(&phone)["config_hash"], hash.as_str(), "the last good configuration");
+        assert!(is_registered(phone), "{}", phone.log());
+        assert_eq!(provisioning(phone)["config_hash"], hash, "the last good configuration");
         assert_eq!(std::fs::read_to_string(phone.state_dir.join("provisioned/mac.toml")).unwrap(), second);
     }
-    assert_eq!(phone.times_registered(), registered, "no REGISTER for broken files:\n{}", phone.log());
-
-    // 5. Fixed: the next check succeeds, and the same content changes nothing.
     server.put("common.toml", COMMON);
-    server.put(MAC_FILE, &second);
-    wait_until(
-        "recovered",
-        Duration::from_secs(15),
-        || provisioning(&phone)["last_error"].is_null().then_some(()),
-        diagnostics,
-    );
-    assert_eq!(phone.times_registered(), registered);
+    server.put(MAC_FILE, second);
+    rig.wait("recovered", |rig| provisioning(&rig.phone)["last_error"].is_null());
+    assert_eq!(rig.registration_lines(), registrations, "no REGISTER for broken files:\n{}", phone.log());
+}
 
-    // 6. The server is down at boot: the phone starts on its cached configuration.
-    phone.terminate();
-    drop(server);
-    let phone = start_phone_toml(&dir.path, "prov", &toml);
-    let diagnostics = || format!("{}\n{}", phone.log(), kamailio.log());
-    wait_until(
-        "registered from the cache",
-        Duration::from_secs(15),
-        || (phone.times_registered() >= 1).then_some(()),
-        diagnostics,
-    );
-    wait_for_error(&phone, "cannot connect to 127.0.0.1:");
-    assert_eq!(provisioning(&phone)["config_hash"], hash.as_str());
+/// The server is down at boot: the phone starts and registers on its cached configuration and
+/// reports why it could not fetch.
+fn boot_with_the_server_down(rig: &mut Rig, hash: &str) {
+    rig.phone.terminate();
+    rig.server = None;
+    rig.phone = start_phone_toml(&rig.dir.path, "prov", &rig.toml);
+    rig.wait("registered from the cache", |rig| rig.phone.times_registered() >= 1);
+    wait_for_error(&rig.phone, "cannot connect to 127.0.0.1:");
+    assert_eq!(provisioning(&rig.phone)["config_hash"], hash);
 }
 
 /// A CA and a certificate it signed for a TLS client (the phone), PEM.

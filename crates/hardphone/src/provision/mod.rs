@@ -178,8 +178,7 @@ impl Provisioning {
             }
             Ok(Some((config, hash))) => {
                 self.status.config_hash = hash;
-                self.settings = config.provisioning.clone();
-                self.schedule.set_timing(now, self.settings.interval(), self.settings.jitter_percent);
+                self.config_changed(now, &config);
                 let wait = self.succeeded(now);
                 info!(%url, hash = %self.status.config_hash, "provisioning: new configuration; next check in {} s", wait.as_secs());
                 Some(config)
@@ -196,6 +195,18 @@ impl Provisioning {
     pub fn check_sync(&mut self, now: Instant, account: usize) {
         info!(account, "provisioning: check-sync from the registrar");
         self.schedule.check_sync(now);
+        self.status.next_try = self.schedule.poll_timeout();
+    }
+
+    /// A new configuration is in force (from a fetch, or from the settings menu through
+    /// `run::apply_config`): its `[provisioning]` table (URL, interval, credentials) is used from
+    /// the next fetch on; a shorter interval brings the next fetch forward.
+    pub fn config_changed(&mut self, now: Instant, config: &Config) {
+        self.settings = config.provisioning.clone();
+        if let Some(mac) = self.settings.mac() {
+            self.mac = Some(mac);
+        }
+        self.schedule.set_timing(now, self.settings.interval(), self.settings.jitter_percent);
         self.status.next_try = self.schedule.poll_timeout();
     }
 
