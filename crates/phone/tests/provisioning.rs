@@ -164,6 +164,9 @@ fn config_hash_vector() {
     let common = "[sip]\nkeepalive_secs = 30\n";
     let mac = "[[accounts]]\nlabel = \"a\"\n";
     assert_eq!(config_hash([common, "", mac]), "98744dfc6c633a0b75af4b076c0e10ef7deca1529659082990d04446b8bbfe85");
+    // The vector of docs/PROVISION-SERVER.md: the server computes the same.
+    let mac = "[[accounts]]\nlabel = \"1001\"\nserver = \"pbx.example.com\"\nuser = \"1001\"\npassword = \"secret\"\n";
+    assert_eq!(config_hash([common, "", mac]), "d0f94e27d8c769e4f1ed67b34eb6811b38b73d3093fa327ae43cffedb1a5961d");
     // The lengths keep the layers apart: the same text in another layer is another hash.
     assert_ne!(config_hash(["a", "", ""]), config_hash(["", "a", ""]));
 }
