@@ -46,7 +46,8 @@ impl fmt::Debug for Secret {
 }
 
 /// The account keys an inventory sets from its own columns; `options` may not set them too.
-pub const COLUMN_KEYS: [&str; 7] = ["server", "transport", "user", "auth_user", "password", "display_name", "voicemail"];
+pub const COLUMN_KEYS: [&str; 7] =
+    ["server", "transport", "user", "auth_user", "password", "display_name", "voicemail"];
 
 /// One phone's line, as it goes into `[[accounts]]` of its `<mac>.toml`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -90,10 +91,10 @@ pub enum AccountError {
     },
     /// A key the phone does not know, or a value of the wrong type (from an option).
     #[error("{}", .0.message())]
-    Syntax(toml::de::Error),
+    Syntax(Box<toml::de::Error>),
     /// Any other refusal of the phone's configuration parser.
     #[error("{0}")]
-    Config(phone::ConfigError),
+    Config(Box<phone::ConfigError>),
     /// The TOML writer failed (it does not for tables of strings, numbers and booleans).
     #[error("cannot write TOML: {0}")]
     Write(#[from] toml::ser::Error),
@@ -149,8 +150,8 @@ pub fn check_phone_config(text: &str) -> Result<phone::Config, AccountError> {
             let field = key.strip_prefix("accounts[0].").unwrap_or(&key).to_owned();
             AccountError::Invalid { field, problem }
         }
-        phone::ConfigError::Syntax(error) => AccountError::Syntax(error),
-        other => AccountError::Config(other),
+        phone::ConfigError::Syntax(error) => AccountError::Syntax(Box::new(error)),
+        other => AccountError::Config(Box::new(other)),
     })
 }
 

@@ -163,7 +163,7 @@ pub enum ConfigFileError {
         /// 1-based line number (0 when unknown).
         line: u64,
         /// The parser's error.
-        error: toml::de::Error,
+        error: Box<toml::de::Error>,
     },
     /// A key whose value cannot be used.
     #[error("{key}: {problem}")]
@@ -189,8 +189,8 @@ impl ServerConfig {
 
     /// Reads and checks a configuration's text; relative paths are taken from `base`.
     pub fn from_toml(text: &str, base: &Path) -> Result<ServerConfig, ConfigFileError> {
-        let layout: FileLayout =
-            toml::from_str(text).map_err(|error| ConfigFileError::Syntax { line: toml_error_line(text, &error), error })?;
+        let layout: FileLayout = toml::from_str(text)
+            .map_err(|error| ConfigFileError::Syntax { line: toml_error_line(text, &error), error: Box::new(error) })?;
         let mut server = layout.server;
         check_server(&server)?;
         check_rate_limit(&layout.rate_limit)?;
@@ -297,7 +297,9 @@ path = "phones.csv"
         assert_eq!(config.server.tls_key.as_deref(), Some(Path::new("/etc/key.pem")));
         assert_eq!(config.server.path_prefix, "/");
         assert_eq!(config.rate_limit, RateLimitSettings::default());
-        assert!(matches!(&config.source, SourceConfig::Inventory { path } if path == Path::new("/srv/prov/phones.csv")));
+        assert!(
+            matches!(&config.source, SourceConfig::Inventory { path } if path == Path::new("/srv/prov/phones.csv"))
+        );
     }
 
     #[test]

@@ -33,7 +33,8 @@ mod tests {
     fn documented_vectors() {
         assert_eq!(config_hash(b"", b"", b""), "9d908ecfb6b256def8b49a7c504e6c889c4b0e41fe6ce3e01863dd7b61a20aa0");
         let common = b"[sip]\nkeepalive_secs = 30\n";
-        let mac = b"[[accounts]]\nlabel = \"1001\"\nserver = \"pbx.example.com\"\nuser = \"1001\"\npassword = \"secret\"\n";
+        let mac =
+            b"[[accounts]]\nlabel = \"1001\"\nserver = \"pbx.example.com\"\nuser = \"1001\"\npassword = \"secret\"\n";
         assert_eq!(config_hash(common, b"", mac), "d0f94e27d8c769e4f1ed67b34eb6811b38b73d3093fa327ae43cffedb1a5961d");
     }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::any;
 use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -87,7 +87,8 @@ pub async fn start(config: &ServerConfig) -> Result<Running, ProvisionError> {
     let router = router(Arc::clone(&provisioner), &server.path_prefix);
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut running = Running { https: Vec::new(), http: Vec::new(), tasks: Vec::new() };
-    let listeners = server.https.iter().map(|address| (address, acceptor.clone())).chain(server.http.iter().map(|a| (a, None)));
+    let listeners =
+        server.https.iter().map(|address| (address, acceptor.clone())).chain(server.http.iter().map(|a| (a, None)));
     for (address, tls) in listeners {
         let listener =
             TcpListener::bind(address).await.map_err(|source| ProvisionError::Listen { address: *address, source })?;
@@ -109,11 +110,11 @@ pub async fn start(config: &ServerConfig) -> Result<Running, ProvisionError> {
 /// The routes, under `prefix` (`/` or `/prov/`).
 fn router(provisioner: Arc<Provisioner>, prefix: &str) -> Router {
     let routes = Router::new()
-        .route("/common.toml", get(common))
-        .route("/model/{file}", get(model))
-        .route("/status", get(status_page))
-        .route("/status.json", get(status_json))
-        .route("/{file}", get(phone_file));
+        .route("/common.toml", any(common))
+        .route("/model/{file}", any(model))
+        .route("/status", any(status_page))
+        .route("/status.json", any(status_json))
+        .route("/{file}", any(phone_file));
     let routes = if prefix == "/" { routes } else { Router::new().nest(prefix.trim_end_matches('/'), routes) };
     routes.fallback(unknown).with_state(provisioner)
 }
@@ -121,31 +122,51 @@ fn router(provisioner: Arc<Provisioner>, prefix: &str) -> Router {
 type App = State<Arc<Provisioner>>;
 type Conn = Extension<Connection>;
 
-async fn common(State(app): App, Extension(conn): Conn, headers: HeaderMap) -> Response {
-    answer(&app, &conn, &headers, Target::Common).await
+async fn common(State(app): App, Extension(conn): Conn, method: Method, headers: HeaderMap) -> Response {
+    answer(&app, &conn, &method, &headers, Target::Common).await
 }
 
-async fn model(State(app): App, Extension(conn): Conn, headers: HeaderMap, Path(file): Path<String>) -> Response {
-    answer(&app, &conn, &headers, Target::Model(file)).await
+async fn model(
+    State(app): App,
+    Extension(conn): Conn,
+    method: Method,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    answer(&app, &conn, &method, &headers, Target::Model(file)).await
 }
 
-async fn phone_file(State(app): App, Extension(conn): Conn, headers: HeaderMap, Path(file): Path<String>) -> Response {
-    answer(&app, &conn, &headers, Target::PhoneFile(file)).await
+async fn phone_file(
+    State(app): App,
+    Extension(conn): Conn,
+    method: Method,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    answer(&app, &conn, &method, &headers, Target::PhoneFile(file)).await
 }
 
-async fn status_page(State(app): App, Extension(conn): Conn, headers: HeaderMap) -> Response {
-    answer(&app, &conn, &headers, Target::StatusPage).await
+async fn status_page(State(app): App, Extension(conn): Conn, method: Method, headers: HeaderMap) -> Response {
+    answer(&app, &conn, &method, &headers, Target::StatusPage).await
 }
 
-async fn status_json(State(app): App, Extension(conn): Conn, headers: HeaderMap) -> Response {
-    answer(&app, &conn, &headers, Target::StatusJson).await
+async fn status_json(State(app): App, Extension(conn): Conn, method: Method, headers: HeaderMap) -> Response {
+    answer(&app, &conn, &method, &headers, Target::StatusJson).await
 }
 
-async fn unknown(State(app): App, Extension(conn): Conn, headers: HeaderMap) -> Response {
-    answer(&app, &conn, &headers, Target::Unknown).await
+async fn unknown(State(app): App, Extension(conn): Conn, method: Method, headers: HeaderMap) -> Response {
+    answer(&app, &conn, &method, &headers, Target::Unknown).await
 }
 
-async fn answer(app: &Provisioner, conn: &Connection, headers: &HeaderMap, target: Target) -> Response {
+async fn answer(
+    app: &Provisioner,
+    conn: &Connection,
+    method: &Method,
+    headers: &HeaderMap,
+    target: Target,
+) -> Response {
+    // Other methods are answered by the provisioner too, so that they count for the rate limit.
+    let target = if method == Method::GET || method == Method::HEAD { target } else { Target::OtherMethod };
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let request = service::Request {
         target,

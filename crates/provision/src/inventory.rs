@@ -96,7 +96,7 @@ pub enum InventoryError {
         /// 1-based line number (0 when unknown).
         line: u64,
         /// The parser's error.
-        error: toml::de::Error,
+        error: Box<toml::de::Error>,
     },
 }
 
@@ -123,7 +123,7 @@ pub enum EntryProblem {
     Csv(csv::Error),
     /// `options` that are not the inside of a TOML inline table (`expires = 600, enabled = true`).
     #[error("options: not `key = value, …` in TOML: {}", .0.message())]
-    Options(toml::de::Error),
+    Options(Box<toml::de::Error>),
     /// The MAC is on an earlier line too.
     #[error("mac {mac} is also on line {first_line}")]
     DuplicateMac {
@@ -209,8 +209,8 @@ impl Inventory {
     /// Reads a TOML inventory: `[[phones]]` tables with the CSV's columns as keys, `options` a
     /// table.
     pub fn parse_toml(text: &str) -> Result<Inventory, InventoryError> {
-        let parsed: TomlInventory =
-            toml::from_str(text).map_err(|error| InventoryError::Toml { line: toml_error_line(text, &error), error })?;
+        let parsed: TomlInventory = toml::from_str(text)
+            .map_err(|error| InventoryError::Toml { line: toml_error_line(text, &error), error: Box::new(error) })?;
         let mut inventory = Inventory::default();
         for entry in parsed.phones {
             let line = line_of(text, entry.span().start);
@@ -303,7 +303,9 @@ pub fn parse_options(text: &str) -> Result<Table, EntryProblem> {
         options: Table,
     }
     let wrapped = format!("options = {{ {text} }}");
-    toml::from_str::<Wrapper>(&wrapped).map(|wrapper| wrapper.options).map_err(EntryProblem::Options)
+    toml::from_str::<Wrapper>(&wrapped)
+        .map(|wrapper| wrapper.options)
+        .map_err(|error| EntryProblem::Options(Box::new(error)))
 }
 
 /// The 1-based line a TOML error points at (0 when it points nowhere).

@@ -52,7 +52,8 @@ impl MacMap {
     pub fn parse(text: &str) -> Result<MacMap, MacMapError> {
         let csv = CsvText::new(text);
         let mut reader = csv.reader();
-        let headers = reader.headers().map_err(|error| MacMapError::Line { line: 1, problem: EntryProblem::Csv(error) })?;
+        let headers =
+            reader.headers().map_err(|error| MacMapError::Line { line: 1, problem: EntryProblem::Csv(error) })?;
         let names: Vec<String> = headers.iter().map(str::to_ascii_lowercase).collect();
         let with_server = match names.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             ["mac", "extension", "http_password"] => false,

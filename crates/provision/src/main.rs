@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "hardphone-provision", version)]
 struct Cli {
     /// The server's configuration file (TOML).
-    #[arg(long, value_name = "FILE", required_unless_present = "command")]
+    #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Check the configuration, the inventory or MAC map, the TLS files and the database
     /// connection, then exit: 0 when everything is good, 2 when not.
@@ -45,7 +45,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.verbose { tracing::Level::DEBUG } else { tracing::Level::INFO };
-    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_max_level(level).with_ansi(ansi).with_writer(std::io::stderr).init();
     if let Some(Command::Hash { common, model, mac }) = &cli.command {
         return print_hash([common, model, mac]);
     }
@@ -81,10 +82,21 @@ async fn run(path: PathBuf, check_only: bool) -> ExitCode {
         Ok(running) => running,
         Err(error) => return fail(&error),
     };
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(problem) => {
+            eprintln!("hardphone-provision: cannot watch SIGTERM: {problem}");
+            return ExitCode::FAILURE;
+        }
+    };
     tokio::select! {
         () = running.wait() => ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted: stopping");
+            ExitCode::SUCCESS
+        }
+        _ = terminate.recv() => {
+            tracing::info!("terminated: stopping");
             ExitCode::SUCCESS
         }
     }
@@ -100,6 +112,9 @@ async fn check(config: &provision::ServerConfig) -> Result<(), provision::Provis
     if let provision::config::SourceConfig::Vicidial(vicidial) = &config.source {
         let db = provision::vicidial::VicidialDb::new(vicidial.url.expose(), std::time::Duration::ZERO)?;
         db.phones_of("", std::time::Instant::now()).await?;
+        if !db.session_read_only().await? {
+            tracing::warn!("the database session is not read-only");
+        }
     }
     Ok(())
 }

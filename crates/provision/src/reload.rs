@@ -81,7 +81,9 @@ impl<T, E: Display> Reloading<T, E> {
                 info!(path = %self.path.display(), "changed: reloaded");
                 state.value = Arc::new(value);
             }
-            Err(problem) => error!(path = %self.path.display(), %problem, "changed but invalid; keeping the last version"),
+            Err(problem) => {
+                error!(path = %self.path.display(), %problem, "changed but invalid; keeping the last version")
+            }
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum Target {
     StatusJson,
     /// Anything else.
     Unknown,
+    /// A method other than GET and HEAD.
+    OtherMethod,
 }
 
 /// One request, as the HTTP layer saw it.
@@ -74,7 +76,12 @@ pub struct Reply {
 
 impl Reply {
     fn text(status: u16, body: &str) -> Reply {
-        Reply { status, content_type: "text/plain; charset=utf-8", headers: Vec::new(), body: format!("{body}\n").into() }
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: Vec::new(),
+            body: format!("{body}\n").into(),
+        }
     }
 
     fn toml(body: Vec<u8>) -> Reply {
@@ -179,6 +186,11 @@ impl Provisioner {
             },
             Target::StatusPage | Target::StatusJson => return self.status(&request, now).await,
             Target::Unknown => return Reply::text(404, "not found"),
+            Target::OtherMethod => {
+                let mut reply = Reply::text(405, "only GET and HEAD");
+                reply.headers.push(("allow", "GET, HEAD".to_owned()));
+                return reply;
+            }
         };
         let identity = self.identify(&request, now);
         if identity == Identity::Failed {
@@ -204,8 +216,7 @@ impl Provisioner {
 
     /// Who the request is.
     fn identify(&self, request: &Request<'_>, now: Instant) -> Identity {
-        let presented =
-            Presented { authorization: request.authorization, certificate_macs: request.certificate_macs };
+        let presented = Presented { authorization: request.authorization, certificate_macs: request.certificate_macs };
         match &self.source {
             Source::Inventory(inventory) => {
                 let inventory = inventory.current(now);
@@ -294,7 +305,12 @@ impl Provisioner {
         if request.target == Target::StatusJson {
             Reply { status: 200, content_type: "application/json", headers: Vec::new(), body: status.to_json().into() }
         } else {
-            Reply { status: 200, content_type: "text/html; charset=utf-8", headers: Vec::new(), body: status.to_html().into() }
+            Reply {
+                status: 200,
+                content_type: "text/html; charset=utf-8",
+                headers: Vec::new(),
+                body: status.to_html().into(),
+            }
         }
     }
 

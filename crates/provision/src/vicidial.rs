@@ -103,7 +103,10 @@ pub fn account_of_row(row: &VicidialPhone, settings: &MappingSettings) -> Option
 /// Picks the row of a MAC map entry among an extension's rows: the one on `server_ip` when
 /// given, else the only served one (else the only one). `Err` lists the servers when several
 /// served rows fit.
-pub fn pick_row<'a>(rows: &'a [VicidialPhone], server_ip: Option<&str>) -> Result<Option<&'a VicidialPhone>, Vec<String>> {
+pub fn pick_row<'a>(
+    rows: &'a [VicidialPhone],
+    server_ip: Option<&str>,
+) -> Result<Option<&'a VicidialPhone>, Vec<String>> {
     let fitting: Vec<&VicidialPhone> = match server_ip {
         Some(ip) => rows.iter().filter(|row| row.server_ip.as_deref() == Some(ip)).collect(),
         None => rows.iter().collect(),
@@ -183,6 +186,24 @@ impl VicidialDb {
         let marks = vec!["?"; extensions.len()].join(",");
         let query = format!("SELECT {COLUMNS} FROM phones WHERE extension IN ({marks})");
         self.query(&query, extensions.iter().map(|&extension| extension.into()).collect()).await
+    }
+
+    /// Whether this server's sessions are read-only (`SET SESSION TRANSACTION READ ONLY` took):
+    /// asks `@@session.transaction_read_only` (MySQL 8, MariaDB 11.1) or `@@session.tx_read_only`.
+    pub async fn session_read_only(&self) -> Result<bool, DbError> {
+        let run = async {
+            let mut conn = self.pool.get_conn().await?;
+            let value: Option<i64> = match conn.query_first("SELECT @@session.transaction_read_only").await {
+                Ok(value) => value,
+                Err(mysql_async::Error::Server(_)) => conn.query_first("SELECT @@session.tx_read_only").await?,
+                Err(other) => return Err(other),
+            };
+            Ok(value == Some(1))
+        };
+        tokio::time::timeout(QUERY_TIMEOUT, run)
+            .await
+            .map_err(|_| DbError::Timeout(QUERY_TIMEOUT))?
+            .map_err(DbError::from)
     }
 
     fn cached(&self, extension: &str, now: Instant) -> Option<Vec<VicidialPhone>> {
