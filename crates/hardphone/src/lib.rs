@@ -6,6 +6,7 @@
 pub mod config_store;
 pub mod ctl;
 pub mod dns;
+pub mod input;
 pub mod media;
 pub mod provision;
 pub mod run;

@@ -12,8 +12,10 @@ use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
 mod audio;
+mod input;
 pub mod layers;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+pub use input::InputSettings;
 pub use layers::{write_atomically, Layer};
 mod provisioning;
 pub use provisioning::ProvisioningSettings;
@@ -34,6 +36,9 @@ pub struct Config {
     /// The `[provisioning]` table (docs/PROVISIONING.md).
     #[serde(default)]
     pub provisioning: ProvisioningSettings,
+    /// The `[input]` table.
+    #[serde(default)]
+    pub input: InputSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -243,6 +248,9 @@ pub enum Problem {
     /// A key a provisioning server may not set (docs/PROVISIONING.md).
     #[error("cannot be set by a provisioning server")]
     NotProvisionable,
+    /// An `[input.keys]` entry naming an unknown key.
+    #[error("{0}")]
+    BadKey(crate::keymap::KeyMapError),
 }
 
 impl Config {
@@ -263,6 +271,9 @@ impl Config {
         if !FAILBACK_RANGE.contains(&self.sip.failback_secs) {
             let (min, max) = (*FAILBACK_RANGE.start(), *FAILBACK_RANGE.end());
             return invalid("sip.failback_secs".into(), Problem::OutOfRange { min, max });
+        }
+        if let Err(error) = self.input.key_map() {
+            return invalid("input.keys".into(), Problem::BadKey(error));
         }
         if let Err((field, problem)) = self.audio.check() {
             return invalid(format!("audio.{field}"), problem);
