@@ -272,6 +272,14 @@ impl Provisioning {
     }
 }
 
+/// `Output::CheckSync { account }` of the core (a NOTIFY `Event: check-sync` from the
+/// account's trusted registrar): `run::drain` calls this, and the loop hands it to
+/// [`Provisioning::handle_timeout`] at its next turn, which fetches at once (or 10 s after the
+/// last fetch started).
+pub fn provisioning_check_sync(edge: &mut crate::ctl::exec::EdgeState, account: usize) {
+    edge.check_sync = Some(account);
+}
+
 /// A configuration error as one line: a TOML syntax error as `line L, column C: what` (the
 /// position in `text`), the rest as they are.
 fn one_line(error: &ConfigError, text: &str) -> String {
