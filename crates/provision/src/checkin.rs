@@ -2,7 +2,6 @@
 //! configuration it runs, time), kept in memory and optionally in a JSON state file.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -101,19 +100,7 @@ impl CheckIns {
     }
 }
 
-/// Writes a file atomically: a temporary file in the same directory, synced, renamed over the
-/// target, then the directory synced; a crash leaves the old or the new file, never a mix.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, path)?;
-    std::fs::File::open(directory)?.sync_all()
-}
+pub use phone::config::write_atomically;
 
 #[cfg(test)]
 mod tests {
