@@ -1,4 +1,4 @@
-//! Fetching the three provisioned layers: `common.toml`, `model/<model>.toml` (404 = an empty
+//! Fetching the three provisioned layers: `common.toml` and `model/<model>.toml` (404 = an empty
 //! layer) and `<mac>.toml` (404 = this phone is not in the inventory: an error), each with the
 //! phone's User-Agent, the hash of the configuration it runs and, when configured, HTTP Basic
 //! credentials and a client certificate. Redirects are not followed (reported as errors): the
@@ -149,7 +149,7 @@ pub async fn fetch_layers(request: &FetchRequest) -> Result<[String; 3], FetchEr
         Scheme::Http => None,
     };
     let [common, model, mac] = layer_files(&request.model, &request.mac);
-    let common = get(request, tls.as_ref(), &common, false).await?;
+    let common = get(request, tls.as_ref(), &common, true).await?;
     let model = get(request, tls.as_ref(), &model, true).await?;
     let mac = get(request, tls.as_ref(), &mac, false).await?;
     Ok([common, model, mac])
