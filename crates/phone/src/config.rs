@@ -12,7 +12,11 @@ use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
 mod audio;
+mod device;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+pub use device::{
+    DeviceSettings, ForwardingSettings, RingtoneName, SpeedDialSettings, VolumeSettings, DEFAULT_ADMIN_PIN, MAX_LINES,
+};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -27,6 +31,9 @@ pub struct Config {
     /// The `[audio]` table.
     #[serde(default)]
     pub audio: AudioSettings,
+    /// The `[device]` table: the deskphone's keys, tones, features and admin PIN.
+    #[serde(default)]
+    pub device: DeviceSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -92,6 +99,11 @@ fn udp() -> Transport {
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret holding `text`.
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
     /// The password itself, for computing digest responses only.
     pub fn expose(&self) -> &str {
         &self.0
@@ -215,6 +227,18 @@ pub enum Problem {
     /// Two accounts with the same label.
     #[error("the label is used by another account")]
     DuplicateLabel,
+    /// A label that names no account.
+    #[error("no account has this label")]
+    UnknownLabel,
+    /// A digit map that does not parse.
+    #[error("not a digit map: {0}")]
+    BadDigitMap(crate::device::DigitMapError),
+    /// A value that is not one of those allowed.
+    #[error("must be one of {0}")]
+    NotOneOf(&'static str),
+    /// An admin PIN that is not 4 to 12 digits.
+    #[error("must be 4 to 12 digits")]
+    BadPin,
 }
 
 impl Config {
@@ -246,6 +270,10 @@ impl Config {
             if self.accounts[..i].iter().any(|other| other.label == account.label) {
                 return invalid(format!("accounts[{i}].label"), Problem::DuplicateLabel);
             }
+        }
+        let labels: Vec<&str> = self.accounts.iter().map(|a| a.label.as_str()).collect();
+        if let Err((field, problem)) = self.device.check(&labels) {
+            return invalid(format!("device.{field}"), problem);
         }
         Ok(())
     }
