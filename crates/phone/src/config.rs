@@ -13,10 +13,14 @@ pub use sip::Transport;
 
 mod audio;
 mod device;
+mod input;
+pub mod layers;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
 pub use device::{
     DeviceSettings, ForwardingSettings, RingtoneName, SpeedDialSettings, VolumeSettings, DEFAULT_ADMIN_PIN, MAX_LINES,
 };
+pub use input::InputSettings;
+pub use layers::{write_atomically, Layer};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -34,6 +38,9 @@ pub struct Config {
     /// The `[device]` table: the deskphone's keys, tones, features and admin PIN.
     #[serde(default)]
     pub device: DeviceSettings,
+    /// The `[input]` table.
+    #[serde(default)]
+    pub input: InputSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -239,6 +246,9 @@ pub enum Problem {
     /// An admin PIN that is not 4 to 12 digits.
     #[error("must be 4 to 12 digits")]
     BadPin,
+    /// An `[input.keys]` entry naming an unknown key.
+    #[error("{0}")]
+    BadKey(crate::keymap::KeyMapError),
 }
 
 impl Config {
@@ -259,6 +269,9 @@ impl Config {
         if !FAILBACK_RANGE.contains(&self.sip.failback_secs) {
             let (min, max) = (*FAILBACK_RANGE.start(), *FAILBACK_RANGE.end());
             return invalid("sip.failback_secs".into(), Problem::OutOfRange { min, max });
+        }
+        if let Err(error) = self.input.key_map() {
+            return invalid("input.keys".into(), Problem::BadKey(error));
         }
         if let Err((field, problem)) = self.audio.check() {
             return invalid(format!("audio.{field}"), problem);

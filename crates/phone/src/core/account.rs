@@ -26,6 +26,9 @@ pub(super) struct AccountSlot {
     pub account: Account,
     /// Set by `Core::start_account`.
     pub started: Option<Started>,
+    /// For an account no longer configured (`index` is then `RETIRED`): when to forget it,
+    /// unregistered or not.
+    pub retire_by: Option<Instant>,
 }
 
 /// Which configured server a [`Located`] route leads to.

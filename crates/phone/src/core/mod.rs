@@ -39,6 +39,7 @@ use crate::instance::InstanceId;
 mod account;
 mod calls;
 mod failover;
+mod reconfigure;
 mod transfer;
 mod uas;
 
@@ -46,6 +47,8 @@ use account::AccountSlot;
 pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
 pub use calls::{asks_for_auto_answer, capabilities, dial_uri, direct_target, CallId, CallInfo, CallState};
 pub use failover::FAILBACK_INTERVAL;
+pub use reconfigure::Reconfigured;
+use reconfigure::RETIRED;
 
 /// How long [`Core::stop`] waits for the registrars before giving up: the phone's exit never
 /// hangs on a silent server.
@@ -243,7 +246,7 @@ impl Core {
             .iter()
             .enumerate()
             .filter(|(_, account)| account.enabled)
-            .map(|(index, account)| AccountSlot { index, account: account.clone(), started: None })
+            .map(|(index, account)| AccountSlot { index, account: account.clone(), started: None, retire_by: None })
             .collect();
         Core {
             settings: config.sip.clone(),
@@ -269,6 +272,7 @@ impl Core {
     pub fn accounts(&self) -> Vec<AccountInfo> {
         self.slots
             .iter()
+            .filter(|slot| slot.index != RETIRED)
             .map(|slot| AccountInfo {
                 index: slot.index,
                 label: slot.account.label.clone(),
@@ -431,6 +435,7 @@ impl Core {
             self.failback_timeout(now, slot);
         }
         self.calls_handle_timeout(now);
+        self.drop_retired(now);
         self.pump(now);
         if let Life::Stopping { deadline } = self.life {
             if now >= deadline {
@@ -474,7 +479,8 @@ impl Core {
                 started.failback_at,
             ]
         });
-        parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout()]).flatten().min()
+        let retired = self.retire_timeout();
+        parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout(), retired]).flatten().min()
     }
 
     /// Runs account `slot`'s keep-alive actions due by `now` (RFC 5626 §4.4).
@@ -535,6 +541,7 @@ impl Core {
                 break;
             }
         }
+        self.drop_retired(now);
         if matches!(self.life, Life::Stopping { .. }) && self.slots.iter().all(AccountSlot::is_unregistered) {
             self.finish_stop();
         }
@@ -557,6 +564,7 @@ impl Core {
                     }
                 }
             }
+            registration::Output::State(_) if self.slots[slot].index == RETIRED => {}
             registration::Output::State(state) => {
                 let (index, label) = (self.slots[slot].index, self.slots[slot].account.label.clone());
                 self.outbox.push_back(Output::AccountState { index, label, state: state.clone() });
