@@ -101,7 +101,7 @@ fn run_phone(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(hardphone::run::run(store, &state_dir, socket)) {
+    match runtime.block_on(hardphone::run::run(store, &state_dir, socket, None)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");
