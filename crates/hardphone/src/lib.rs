@@ -13,3 +13,4 @@ pub mod media;
 pub mod run;
 pub mod state;
 pub mod transport;
+pub mod tui;
