@@ -118,6 +118,44 @@ fn assert_sip_port_free() {
     assert!(udp.is_ok() && tcp.is_ok(), "port 5060 is in use: a phone without configuration listens there");
 }
 
+/// Types a new account into the settings menu, from the idle screen to the filled-in form:
+/// server 127.0.0.1, `port`, extension [`USER`], password [`PASSWORD`] (masked as it is typed).
+fn enter_account(tmux: &Tmux, port: u16) {
+    // The settings, behind the admin PIN.
+    tmux.keys(&["F9"]);
+    tmux.wait_for("settings key", &["Settings: admin PIN"]);
+    tmux.keys(&["0", "0", "0", "0", "Enter"]);
+    tmux.wait_for("PIN accepted", &["> Account", "Network", "Audio", "Status"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("account list", &["> Add account"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("new account form", &["New account", "> Label:"]);
+    // Server.
+    tmux.keys(&["Down", "Enter"]);
+    tmux.wait_for("server field", &["Server (abc):"]);
+    tmux.type_text("127.0.0.1");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("server typed", &["> Server: 127.0.0.1"]);
+    // Port.
+    tmux.keys(&["Down", "Enter"]);
+    tmux.type_text(&port.to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("port typed", &[&format!("> Port: {}", port)]);
+    // Extension (transport stays UDP).
+    tmux.keys(&["Down", "Down", "Enter"]);
+    tmux.type_text(USER);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("extension typed", &[&format!("> Extension: {USER}")]);
+    // Password: masked as it is typed.
+    tmux.keys(&["Down", "Down", "Enter"]);
+    tmux.wait_for("password field", &["Password"]);
+    tmux.type_text(PASSWORD);
+    let screen = tmux.screen();
+    assert!(!screen.contains(PASSWORD), "the password shows masked:\n{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("password typed", &[&format!("> Password: {}", "*".repeat(PASSWORD.len()))]);
+}
+
 #[test]
 fn a_fresh_phone_gets_an_account_from_its_settings_menu_registers_and_calls() {
     assert_sip_port_free();
@@ -144,39 +182,7 @@ fn a_fresh_phone_gets_an_account_from_its_settings_menu_registers_and_calls() {
     tmux.wait_for("first boot", &["No account set up", "Settings key", "--provisioning-url", "Direct calls: sip:"]);
     assert!(!state.join("device.toml").exists());
 
-    // The settings, behind the admin PIN.
-    tmux.keys(&["F9"]);
-    tmux.wait_for("settings key", &["Settings: admin PIN"]);
-    tmux.keys(&["0", "0", "0", "0", "Enter"]);
-    tmux.wait_for("PIN accepted", &["> Account", "Network", "Audio", "Status"]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("account list", &["> Add account"]);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("new account form", &["New account", "> Label:"]);
-    // Server.
-    tmux.keys(&["Down", "Enter"]);
-    tmux.wait_for("server field", &["Server (abc):"]);
-    tmux.type_text("127.0.0.1");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("server typed", &["> Server: 127.0.0.1"]);
-    // Port.
-    tmux.keys(&["Down", "Enter"]);
-    tmux.type_text(&kamailio.port.to_string());
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("port typed", &[&format!("> Port: {}", kamailio.port)]);
-    // Extension (transport stays UDP).
-    tmux.keys(&["Down", "Down", "Enter"]);
-    tmux.type_text(USER);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("extension typed", &[&format!("> Extension: {USER}")]);
-    // Password: masked as it is typed.
-    tmux.keys(&["Down", "Down", "Enter"]);
-    tmux.wait_for("password field", &["Password"]);
-    tmux.type_text(PASSWORD);
-    let screen = tmux.screen();
-    assert!(!screen.contains(PASSWORD), "the password shows masked:\n{screen}");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("password typed", &[&format!("> Password: {}", "*".repeat(PASSWORD.len()))]);
+    enter_account(&tmux, kamailio.port);
 
     // Save (F2): kept, applied at once, registered.
     tmux.keys(&["F2"]);
