@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audio_stubs;
 pub mod config_store;
 pub mod ctl;
+pub mod device_edge;
 pub mod dns;
 pub mod input;
 pub mod media;
@@ -12,3 +14,4 @@ pub mod provision;
 pub mod run;
 pub mod state;
 pub mod transport;
+pub mod tui;

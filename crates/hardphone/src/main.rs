@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 mod lint;
 
 /// Hardphone: an open-source SIP desk phone. Without a command it runs the phone until SIGINT or
-/// SIGTERM, then unregisters cleanly.
+/// SIGTERM (or `q` on the terminal deskphone), then unregisters cleanly. When its output is a
+/// terminal it is the terminal deskphone (screen, soft keys, line keys with lamps, keypad; the
+/// log goes to `hardphone.log` in the state directory); otherwise, or with `--headless`, it runs
+/// with the control interface only, logging to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "hardphone", version, about)]
 struct Cli {
@@ -17,8 +20,9 @@ struct Cli {
     /// The configuration file (docs/CONFIG.md); without one the phone starts with no account.
     #[arg(long, value_name = "FILE")]
     config: Option<std::path::PathBuf>,
-    /// Run without a screen, driven by the network only (the terminal deskphone is not built yet,
-    /// so this is what the phone does either way for now).
+    /// Run without a screen, driven by the network and the control interface only (`hardphone
+    /// ctl`), logging to stderr; without it a phone whose output is a terminal shows the terminal
+    /// deskphone.
     #[arg(long)]
     headless: bool,
     /// Where the phone keeps its state (its instance identifier); default
@@ -72,30 +76,66 @@ fn main() -> ExitCode {
             let socket = cli.socket.unwrap_or_else(|| hardphone::ctl::default_socket(&state_dir));
             hardphone::ctl::client(&socket, &words)
         }
-        None => run_phone(cli.config.as_deref(), cli.state_dir, cli.socket, cli.provisioning_url),
+        None => {
+            let terminal = !cli.headless && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            run_phone(cli.config.as_deref(), cli.state_dir, cli.socket, terminal, cli.provisioning_url)
+        }
     }
 }
 
-/// Runs the phone on a single-threaded tokio runtime, logging to stderr (`RUST_LOG` filters).
-fn run_phone(
-    config: Option<&std::path::Path>,
-    state_dir: Option<std::path::PathBuf>,
-    socket: Option<std::path::PathBuf>,
-    provisioning_url: Option<phone::provisioning::BaseUrl>,
-) -> ExitCode {
-    // `RUST_LOG` as `level` or `target=level,...` (no regular expressions: a smaller phone).
+/// Logs at `RUST_LOG` (`level` or `target=level,...`; no regular expressions: a smaller phone)
+/// to `file`, or to stderr.
+fn init_logging(file: Option<std::fs::File>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    {
-        use tracing_subscriber::layer::SubscriberExt as _;
-        use tracing_subscriber::util::SubscriberInitExt as _;
-        let fmt = tracing_subscriber::fmt::layer().with_ansi(colour).with_writer(std::io::stderr);
-        tracing_subscriber::registry().with(fmt).with(filter).init();
+    let registry = tracing_subscriber::registry().with(filter);
+    match file {
+        Some(file) => {
+            let fmt = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Arc::new(file));
+            registry.with(fmt).init();
+        }
+        None => {
+            let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            registry.with(tracing_subscriber::fmt::layer().with_ansi(colour).with_writer(std::io::stderr)).init();
+        }
     }
+}
+
+/// The log file of the terminal deskphone, `<state_dir>/hardphone.log` (appended to).
+fn open_log(state_dir: &std::path::Path) -> std::io::Result<(std::fs::File, std::path::PathBuf)> {
+    std::fs::create_dir_all(state_dir)?;
+    let path = state_dir.join("hardphone.log");
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    Ok((file, path))
+}
+
+/// Runs the phone on a single-threaded tokio runtime: as the terminal deskphone (`terminal`,
+/// logging to `<state_dir>/hardphone.log`), or headless (logging to stderr).
+fn run_phone(
+    config: Option<&std::path::Path>,
+    state_dir: Option<std::path::PathBuf>,
+    socket: Option<std::path::PathBuf>,
+    terminal: bool,
+    provisioning_url: Option<phone::provisioning::BaseUrl>,
+) -> ExitCode {
     let state_dir = state_dir.unwrap_or_else(hardphone::run::default_state_dir);
+    let log = if terminal {
+        match open_log(&state_dir) {
+            Ok(log) => Some(log),
+            Err(error) => {
+                eprintln!("cannot open the log file in {}: {error}", state_dir.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let log_path = log.as_ref().map(|(_, path)| path.display().to_string());
+    init_logging(log.map(|(file, _)| file));
     let store = match hardphone::config_store::ConfigStore::load(config, &state_dir) {
         Ok(store) => store,
         Err(message) => {
@@ -110,7 +150,19 @@ fn run_phone(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(hardphone::run::run(store, &state_dir, socket, provisioning_url)) {
+    let (front, tui) = match log_path.as_deref().map(hardphone::tui::start) {
+        Some(Ok((front, tui))) => (Some(front), Some(tui)),
+        Some(Err(error)) => {
+            eprintln!("cannot start the terminal deskphone: {error}");
+            return ExitCode::FAILURE;
+        }
+        None => (None, None),
+    };
+    let result = runtime.block_on(hardphone::run::run(store, &state_dir, socket, front, provisioning_url));
+    if let Some(tui) = tui {
+        tui.join();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");

@@ -16,6 +16,7 @@ use tracing::{error, info, warn};
 
 use crate::config_store::ConfigStore;
 use crate::ctl::exec::{execute, EdgeState};
+use crate::device_edge::{DeviceEdge, FrontInput, FrontLink, FrontView};
 use crate::dns::Dns;
 use crate::provision::Provisioning;
 use crate::state::load_or_create_instance;
@@ -81,96 +82,277 @@ pub fn apply_config(core: &mut Core, edge: &mut EdgeState, pending: &mut Vec<(In
     }
 }
 
-/// Runs the phone until SIGINT or SIGTERM, then unregisters and returns. `Err` for what stops
-/// the phone from starting at all (the message names what failed).
-/// `provisioning_url` is `--provisioning-url` (docs/PROVISIONING.md).
+/// The running phone: the core and its sockets, what the edge keeps around them, the layers of
+/// its configuration and the deskphone model with its front end.
+pub(crate) struct Phone {
+    pub(crate) core: Core,
+    pub(crate) transports: Transports,
+    dns: Dns,
+    pub(crate) edge: EdgeState,
+    pub(crate) store: ConfigStore,
+    /// Accounts whose server is to be located (again), and when.
+    pub(crate) pending: Vec<(Instant, usize)>,
+    pub(crate) device: DeviceEdge,
+    /// Zero-touch provisioning (docs/PROVISIONING.md).
+    pub(crate) provisioning: Provisioning,
+    stopping: bool,
+    network_check: Instant,
+}
+
+/// Runs the phone until SIGINT or SIGTERM (or the front end's quit), then unregisters and
+/// returns. `front` is the terminal deskphone's link, `None` when headless;
+/// `provisioning_url` is `--provisioning-url` (docs/PROVISIONING.md). `Err` for what stops the
+/// phone from starting at all (the message names what failed).
 pub async fn run(
-    mut store: ConfigStore,
+    store: ConfigStore,
     state_dir: &Path,
     socket: Option<PathBuf>,
+    front: Option<FrontLink>,
     provisioning_url: Option<BaseUrl>,
 ) -> Result<(), String> {
-    let config = effective_config(&store);
-    let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
-    let tls = match &config.sip.tls_ca_file {
-        Some(file) => TlsSettings::with_ca_file(file),
-        None => TlsSettings::default(),
+    let (mut front_inputs, views) = match front {
+        Some(FrontLink { inputs, views }) => (Some(inputs), Some(views)),
+        None => (None, None),
     };
-    let mut transports = Transports::bind(config.sip.listen, tls)
-        .await
-        .map_err(|e| format!("cannot start the SIP transports on {}: {e}", config.sip.listen))?;
-    info!(listen = %transports.local_addr(), %instance, "phone started");
-    let mut core = Core::new(&config, instance, OsRng.next_u64());
-    let dns = Dns::from_system().map_err(|e| e.to_string())?;
-    let mut pending: Vec<(Instant, usize)> = core.accounts().iter().map(|a| (Instant::now(), a.index)).collect();
-    if pending.is_empty() {
-        warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)");
-    }
+    let mut phone = Phone::start(store, state_dir, views, provisioning_url).await?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let socket = socket.unwrap_or_else(|| crate::ctl::default_socket(state_dir));
     let mut ctl =
         crate::ctl::serve(&socket).map_err(|e| format!("cannot open the control socket {}: {e}", socket.display()))?;
-    let mut edge = EdgeState::new(&config.audio);
-    let listen_ip = transports.local_addr().ip();
-    edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
-    edge.listen = transports.local_addr();
-    // Direct calls (no account route): our address is the listening one, or the source address
-    // of the default route (towards a documentation address, RFC 5737; nothing is sent).
-    core.set_fallback_local(local_address_to(SocketAddr::from(([198, 51, 100, 1], 5060)), edge.listen));
-    let mut provisioning = Provisioning::new(Instant::now(), &config, provisioning_url, &store, OsRng.next_u64());
-    let mut stopping = false;
-    let mut network_check = Instant::now() + NETWORK_CHECK;
-    loop {
-        start_due_accounts(&mut core, &dns, &transports, &mut pending).await;
-        if Instant::now() >= network_check {
-            check_local_addresses(&mut core, transports.local_addr());
-            network_check = Instant::now() + NETWORK_CHECK;
+    let config = effective_config(&phone.store);
+    let mut inputs = match config.input.key_map() {
+        Ok(map) => Some(crate::input::spawn(&config.input.devices, map)),
+        Err(error) => {
+            error!(%error, "input devices not read");
+            None
         }
-        if drain(&mut core, &mut transports, &mut edge).await {
+    };
+    loop {
+        phone.start_due_accounts().await;
+        phone.check_network();
+        if phone.settle().await {
             let _ = std::fs::remove_file(&socket);
             return Ok(());
         }
-        provisioning.handle_timeout(Instant::now(), edge.check_sync.take());
-        edge.provisioning = Some(provisioning.status().clone());
-        let timers = [
-            core.poll_timeout(),
-            pending.iter().map(|(at, _)| *at).min(),
-            Some(network_check),
-            provisioning.poll_timeout(),
-        ];
-        let next = timers.into_iter().flatten().min();
-        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(next.unwrap_or_else(far_future)));
+        phone.provisioning_timeout();
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(phone.next_wake()));
         tokio::select! {
-            event = transports.next_event() => handle_event(&mut core, event),
-            _ = sleep => core.handle_timeout(Instant::now()),
+            event = phone.transports.next_event() => handle_event(&mut phone.core, event),
+            _ = sleep => phone.handle_timeout(),
             Some(call) = ctl.recv() => {
-                let answer = execute(&mut core, &mut edge, call.request);
+                let answer = execute(&mut phone.core, &mut phone.edge, call.request);
                 let _ = call.reply.send(answer);
             }
-            Some(fetched) = provisioning.next_fetched(), if !stopping => {
-                if let Some(config) = provisioning.handle_fetched(Instant::now(), fetched, &mut store) {
-                    apply_config(&mut core, &mut edge, &mut pending, &config);
-                }
-            }
-            _ = interrupt.recv() => stopping = stop(&mut core, stopping)?,
-            _ = terminate.recv() => stopping = stop(&mut core, stopping)?,
+            Some(fetched) = phone.provisioning.next_fetched(), if !phone.stopping => phone.provisioned(fetched),
+            Some((_, action)) = next(&mut inputs) => phone.device.input_action(action),
+            Some(input) = next(&mut front_inputs) => phone.front_input(input)?,
+            _ = interrupt.recv() => phone.stop()?,
+            _ = terminate.recv() => phone.stop()?,
         }
     }
 }
 
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(3600)
+/// The next message of an optional channel; never, without one (or once it has closed).
+async fn next<T>(receiver: &mut Option<tokio::sync::mpsc::UnboundedReceiver<T>>) -> Option<T> {
+    match receiver {
+        Some(channel) => match channel.recv().await {
+            Some(message) => Some(message),
+            None => {
+                *receiver = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
 
-/// The first signal unregisters; a second one while unregistering exits at once.
-fn stop(core: &mut Core, stopping: bool) -> Result<bool, String> {
-    if stopping {
-        return Err("stopped again while unregistering: exiting without waiting".into());
+impl Phone {
+    /// Reads the instance id, binds the transports, makes the core and the device.
+    async fn start(
+        store: ConfigStore,
+        state_dir: &Path,
+        views: Option<std::sync::mpsc::Sender<FrontView>>,
+        provisioning_url: Option<BaseUrl>,
+    ) -> Result<Phone, String> {
+        let config = effective_config(&store);
+        let instance =
+            load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
+        let tls = match &config.sip.tls_ca_file {
+            Some(file) => TlsSettings::with_ca_file(file),
+            None => TlsSettings::default(),
+        };
+        let transports = Transports::bind(config.sip.listen, tls)
+            .await
+            .map_err(|e| format!("cannot start the SIP transports on {}: {e}", config.sip.listen))?;
+        info!(listen = %transports.local_addr(), %instance, "phone started");
+        let mut core = Core::new(&config, instance, OsRng.next_u64());
+        let dns = Dns::from_system().map_err(|e| e.to_string())?;
+        let pending: Vec<(Instant, usize)> = core.accounts().iter().map(|a| (Instant::now(), a.index)).collect();
+        if pending.is_empty() {
+            warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)");
+        }
+        let mut edge = EdgeState::new(&config.audio);
+        let listen_ip = transports.local_addr().ip();
+        edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
+        edge.listen = transports.local_addr();
+        // Direct calls (no account route): our address is the listening one, or the source
+        // address of the default route (towards a documentation address, RFC 5737; nothing is
+        // sent).
+        core.set_fallback_local(local_address_to(SocketAddr::from(([198, 51, 100, 1], 5060)), edge.listen));
+        let mut device = DeviceEdge::new(&config, state_dir, views);
+        device.update_network(edge.listen);
+        let provisioning = Provisioning::new(Instant::now(), &config, provisioning_url, &store, OsRng.next_u64());
+        let mut phone = Phone {
+            core,
+            transports,
+            dns,
+            edge,
+            store,
+            pending,
+            device,
+            provisioning,
+            stopping: false,
+            network_check: Instant::now() + NETWORK_CHECK,
+        };
+        phone.initial_volumes();
+        Ok(phone)
     }
-    info!("stopping: unregistering every account");
-    core.stop(Instant::now());
-    Ok(true)
+
+    /// Moves everything the core and the device have to say until both are quiet, then shows
+    /// the front end the result; true once the core has stopped.
+    async fn settle(&mut self) -> bool {
+        loop {
+            let mut busy = false;
+            while let Some(output) = self.core.poll_output() {
+                busy = true;
+                self.device.core_output(&output);
+                if self.core_output(output).await {
+                    return true;
+                }
+            }
+            while let Some(output) = self.device.device.poll_output() {
+                busy = true;
+                self.device_output(output);
+            }
+            if !busy {
+                break;
+            }
+        }
+        self.device.show();
+        false
+    }
+
+    /// When the loop must wake at the latest: the core's, the DNS retries', the network
+    /// check's and the device's timers.
+    fn next_wake(&self) -> Instant {
+        let timers = [self.core.poll_timeout(), self.pending.iter().map(|(at, _)| *at).min()];
+        let next = timers.into_iter().flatten().fold(self.network_check, Instant::min);
+        let next = self.provisioning.poll_timeout().map_or(next, |at| next.min(at));
+        next.min(self.device.poll_timeout())
+    }
+
+    /// Starts a provisioning fetch when one is due (or a check-sync asked for it) and keeps
+    /// its status for `ctl status`.
+    fn provisioning_timeout(&mut self) {
+        self.provisioning.handle_timeout(Instant::now(), self.edge.check_sync.take());
+        self.edge.provisioning = Some(self.provisioning.status().clone());
+    }
+
+    /// A provisioning fetch ended: a new good configuration is kept and applied.
+    fn provisioned(&mut self, fetched: crate::provision::Fetched) {
+        if let Some(config) = self.provisioning.handle_fetched(Instant::now(), fetched, &mut self.store) {
+            self.apply(&config);
+        }
+    }
+
+    /// Applies a new configuration to the core, the device and provisioning, without a restart.
+    pub(crate) fn apply(&mut self, config: &Config) {
+        apply_config(&mut self.core, &mut self.edge, &mut self.pending, config);
+        self.device.device.reconfigure(Instant::now(), config.device_config());
+        self.provisioning.config_changed(Instant::now(), config);
+    }
+
+    fn handle_timeout(&mut self) {
+        self.core.handle_timeout(Instant::now());
+        self.device.handle_timeout();
+    }
+
+    /// Every [`NETWORK_CHECK`]: our address towards each registrar, and the device's network.
+    fn check_network(&mut self) {
+        if Instant::now() >= self.network_check {
+            check_local_addresses(&mut self.core, self.transports.local_addr());
+            self.device.update_network(self.transports.local_addr());
+            self.network_check = Instant::now() + NETWORK_CHECK;
+        }
+    }
+
+    /// A key, the hook or quit from the front end.
+    fn front_input(&mut self, input: FrontInput) -> Result<(), String> {
+        match input {
+            FrontInput::Key(key) => self.device.input(phone::device::Input::Key(key)),
+            FrontInput::HookToggle => self.device.toggle_hook(),
+            FrontInput::Quit => self.stop()?,
+        }
+        Ok(())
+    }
+
+    /// The first stop unregisters; a second one while unregistering exits at once.
+    fn stop(&mut self) -> Result<(), String> {
+        if self.stopping {
+            return Err("stopped again while unregistering: exiting without waiting".into());
+        }
+        info!("stopping: unregistering every account");
+        self.device.set_note(Some("Unregistering..."));
+        self.core.stop(Instant::now());
+        self.stopping = true;
+        Ok(())
+    }
+
+    async fn start_due_accounts(&mut self) {
+        start_due_accounts(&mut self.core, &self.dns, &self.transports, &mut self.pending).await;
+    }
+
+    /// Sends what the core wants sent and logs its news; true once the core has stopped.
+    async fn core_output(&mut self, output: Output) -> bool {
+        let (core, edge) = (&mut self.core, &mut self.edge);
+        match output {
+            Output::Transmit { to, transport, server_name, flow, bytes } => {
+                send(core, &mut self.transports, to, transport, server_name, flow, bytes).await;
+            }
+            Output::AccountState { index, label, state } => {
+                info!(account = %label, state = %state, "registration");
+                edge.accounts.insert(index, (label, state.to_string()));
+            }
+            Output::Call(call) => {
+                let state = crate::ctl::exec::state_name(&call.state);
+                info!(call = %call.id, remote = %call.remote, %state, "call");
+                if matches!(call.state, phone::core::CallState::Ended(_)) {
+                    edge.media.remove(&call.id);
+                }
+                // An auto-answer call is answered by the device (DeviceOutput::Answer).
+            }
+            Output::Media { call, media } => {
+                match &media {
+                    Some(m) => {
+                        info!(%call, codec = %m.codec.name, remote = ?m.remote_rtp, direction = ?m.direction, "media")
+                    }
+                    None => info!(%call, "media stopped"),
+                }
+                edge.media_changed(call, media);
+            }
+            Output::Dtmf { call, digit } => info!(%call, %digit, "DTMF (SIP INFO)"),
+            Output::TransferRequest { call, target } => {
+                let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
+                info!(%call, %target, %answer, "transfer requested (REFER)");
+            }
+            Output::Stopped => {
+                info!("stopped");
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// Locates the servers of the accounts whose time has come and starts them; a failed lookup is
@@ -269,51 +451,6 @@ fn routed_local(target: &Target, listening: SocketAddr) -> Option<SocketAddr> {
     let any: IpAddr = if target.addr.is_ipv4() { [0, 0, 0, 0].into() } else { [0u16; 8].into() };
     let routed = UdpSocket::bind((any, 0)).and_then(|s| s.connect(target.addr).and_then(|_| s.local_addr()));
     routed.ok().map(|addr| SocketAddr::new(addr.ip(), listening.port()))
-}
-
-/// Sends what the core wants sent and logs its news; true once the core has stopped.
-async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeState) -> bool {
-    while let Some(output) = core.poll_output() {
-        match output {
-            Output::Transmit { to, transport, server_name, flow, bytes } => {
-                send(core, transports, to, transport, server_name, flow, bytes).await;
-            }
-            Output::AccountState { index, label, state } => {
-                info!(account = %label, state = %state, "registration");
-                edge.accounts.insert(index, (label, state.to_string()));
-            }
-            Output::Call(call) => {
-                let state = crate::ctl::exec::state_name(&call.state);
-                info!(call = %call.id, remote = %call.remote, %state, "call");
-                if matches!(call.state, phone::core::CallState::Ended(_)) {
-                    edge.media.remove(&call.id);
-                }
-                if call.auto_answer {
-                    let answer = crate::ctl::exec::answer(core, edge, call.id);
-                    info!(call = %call.id, %answer, "auto-answered");
-                }
-            }
-            Output::Media { call, media } => {
-                match &media {
-                    Some(m) => {
-                        info!(%call, codec = %m.codec.name, remote = ?m.remote_rtp, direction = ?m.direction, "media")
-                    }
-                    None => info!(%call, "media stopped"),
-                }
-                edge.media_changed(call, media);
-            }
-            Output::Dtmf { call, digit } => info!(%call, %digit, "DTMF (SIP INFO)"),
-            Output::TransferRequest { call, target } => {
-                let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
-                info!(%call, %target, %answer, "transfer requested (REFER)");
-            }
-            Output::Stopped => {
-                info!("stopped");
-                return true;
-            }
-        }
-    }
-    false
 }
 
 async fn send(

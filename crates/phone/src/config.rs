@@ -12,9 +12,13 @@ use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
 mod audio;
+mod device;
 mod input;
 pub mod layers;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+pub use device::{
+    DeviceSettings, ForwardingSettings, RingtoneName, SpeedDialSettings, VolumeSettings, DEFAULT_ADMIN_PIN, MAX_LINES,
+};
 pub use input::InputSettings;
 pub use layers::{write_atomically, Layer};
 mod provisioning;
@@ -36,6 +40,9 @@ pub struct Config {
     /// The `[provisioning]` table (docs/PROVISIONING.md).
     #[serde(default)]
     pub provisioning: ProvisioningSettings,
+    /// The `[device]` table: the deskphone's keys, tones, features and admin PIN.
+    #[serde(default)]
+    pub device: DeviceSettings,
     /// The `[input]` table.
     #[serde(default)]
     pub input: InputSettings,
@@ -104,6 +111,11 @@ fn udp() -> Transport {
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret holding `text`.
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
     /// The password itself, for computing digest responses only.
     pub fn expose(&self) -> &str {
         &self.0
@@ -248,6 +260,18 @@ pub enum Problem {
     /// A key a provisioning server may not set (docs/PROVISIONING.md).
     #[error("cannot be set by a provisioning server")]
     NotProvisionable,
+    /// A label that names no account.
+    #[error("no account has this label")]
+    UnknownLabel,
+    /// A digit map that does not parse.
+    #[error("not a digit map: {0}")]
+    BadDigitMap(crate::device::DigitMapError),
+    /// A value that is not one of those allowed.
+    #[error("must be one of {0}")]
+    NotOneOf(&'static str),
+    /// An admin PIN that is not 4 to 12 digits.
+    #[error("must be 4 to 12 digits")]
+    BadPin,
     /// An `[input.keys]` entry naming an unknown key.
     #[error("{0}")]
     BadKey(crate::keymap::KeyMapError),
@@ -288,6 +312,10 @@ impl Config {
             if self.accounts[..i].iter().any(|other| other.label == account.label) {
                 return invalid(format!("accounts[{i}].label"), Problem::DuplicateLabel);
             }
+        }
+        let labels: Vec<&str> = self.accounts.iter().map(|a| a.label.as_str()).collect();
+        if let Err((field, problem)) = self.device.check(&labels) {
+            return invalid(format!("device.{field}"), problem);
         }
         Ok(())
     }

@@ -93,7 +93,8 @@ fn incomplete_number_times_out_with_congestion() {
 
 #[test]
 fn number_the_map_never_matches_is_refused_at_once() {
-    let mut rig = Rig::new();
+    let digit_map = phone::device::DigitMap::parse("[2-9]xxx|0[1-9]x.|911|*xx").unwrap();
+    let mut rig = Rig::with(DeviceConfig { digit_map, ..device_support::config_with_account() }, History::default());
     rig.off_hook();
     let out = rig.keys("1");
     assert_eq!(actions(&out), [DeviceOutput::PlayTone(Tone::Congestion, Region::Us)], "replaces the dial tone");

@@ -22,7 +22,7 @@ fn pick(rng: &mut ChaCha8Rng, n: u32) -> u32 {
 
 fn key(rng: &mut ChaCha8Rng) -> Key {
     let n = pick(rng, 6) as usize;
-    match pick(rng, 26) {
+    match pick(rng, 29) {
         0..=3 => Key::Digit(char::from(b"0123456789*#a"[pick(rng, 13) as usize])),
         4 => Key::Star,
         5 => Key::Pound,
@@ -44,7 +44,9 @@ fn key(rng: &mut ChaCha8Rng) -> Key {
         22 => Key::History,
         23 => Key::Speaker,
         24 => Key::Headset,
-        _ => Key::SpeedDial(n),
+        25 => Key::SpeedDial(n),
+        26 => Key::Menu,
+        _ => Key::Char(char::from(b"0a.#*Z\n 9"[pick(rng, 9) as usize])),
     }
 }
 
@@ -66,7 +68,7 @@ fn state(rng: &mut ChaCha8Rng) -> CallState {
 
 fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
     let account = [0, 0, 1, 2, usize::MAX][pick(rng, 5) as usize];
-    Some(match pick(rng, 20) {
+    Some(match pick(rng, 22) {
         0..=8 => Input::Key(key(rng)),
         9 | 10 => Input::Hook(if pick(rng, 2) == 0 { Hook::OnHook } else { Hook::OffHook }),
         11 | 12 => {
@@ -115,6 +117,12 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
             no_answer: (pick(rng, 2) == 0).then(|| "3002".to_owned()),
             no_answer_after: std::time::Duration::from_millis(u64::from(pick(rng, 20_000))),
         }),
+        19 => Input::SettingsResult(if pick(rng, 2) == 0 { Ok(()) } else { Err("accounts[0].server: x".to_owned()) }),
+        20 => Input::Network {
+            addresses: vec![std::net::IpAddr::from([10, 0, 0, 1])],
+            mac: None,
+            sip_port: pick(rng, 65_536) as u16,
+        },
         _ => return None,
     })
 }
@@ -131,6 +139,12 @@ fn config(seed: u64) -> DeviceConfig {
     };
     if seed.is_multiple_of(2) {
         config.voicemail.insert(0, "*97".to_owned());
+    }
+    if seed.is_multiple_of(3) {
+        // Random keys open the settings menu with a one-digit PIN.
+        config.admin_pin = phone::config::Secret::new("0");
+        config.direct_ip_dialing = true;
+        config.accounts = device_support::config_with_account().accounts;
     }
     config
 }

@@ -16,9 +16,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The map the device uses when none is configured: four-digit extensions 2xxx–9xxx, `0` then a
+/// The map the device uses when none is configured: four-digit extensions 1xxx–9xxx, `0` then a
 /// number of any length (the outside line), 911, and `*` feature codes of two digits.
-pub const DEFAULT_DIGIT_MAP: &str = "[2-9]xxx|0[1-9]x.|911|*xx";
+pub const DEFAULT_DIGIT_MAP: &str = "[1-9]xxx|0[1-9]x.|911|*xx";
 
 /// The bit of `*` in an element's set (bits 0–9 are the digits).
 const STAR: u16 = 1 << 10;

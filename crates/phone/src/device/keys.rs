@@ -14,6 +14,9 @@ impl Device {
     // ----- keys -----
 
     pub(super) fn key(&mut self, key: Key) {
+        if self.view == View::Settings && self.settings_key(key) {
+            return;
+        }
         match key {
             Key::Digit('#') | Key::Pound => self.pound(),
             Key::Digit('*') | Key::Star => self.digit('*'),
@@ -47,6 +50,14 @@ impl Device {
                     self.start_call(account, &speed.target);
                 }
             }
+            Key::Menu => self.open_settings(),
+            Key::Char(c) => match c {
+                '0'..='9' => self.digit(c),
+                // `.` is the dot of an IP address: `*` on a keypad.
+                '*' | '.' => self.digit('*'),
+                '#' => self.pound(),
+                _ => {}
+            },
         }
     }
 
@@ -152,7 +163,7 @@ impl Device {
         match self.view {
             View::History { cursor } => self.view = View::History { cursor: step(cursor, self.history.len()) },
             View::Menu { cursor } => self.view = View::Menu { cursor: step(cursor, view::MENU.len()) },
-            View::Messages => {}
+            View::Messages | View::Settings => {}
             View::Calls if self.focus.is_none() => {
                 self.view = if down { View::History { cursor: 0 } } else { View::Menu { cursor: 0 } };
                 if down {
@@ -167,7 +178,7 @@ impl Device {
         match self.view {
             View::History { .. } => self.dial_from_history(),
             View::Menu { .. } => self.menu_select(),
-            View::Messages => self.view = View::Calls,
+            View::Messages | View::Settings => self.view = View::Calls,
             View::Calls => match self.focus.and_then(|f| self.kind(f)) {
                 Some(LineKind::Setup(_)) => self.pound(),
                 Some(LineKind::Call(call)) if call.ringing_in() => {
@@ -370,6 +381,7 @@ impl Device {
                 self.missed_unseen = 0;
                 self.out.push_back(DeviceOutput::HistoryChanged);
             }
+            Some(view::MenuItem::Settings) => self.open_settings(),
             Some(view::MenuItem::ClearHistory) | None => {}
         }
     }

@@ -46,14 +46,14 @@ impl Device {
     pub(super) fn classify_setup(&mut self, idx: usize, may_send: bool) {
         let now = self.now;
         let (long, short) = (self.config.interdigit_timeout, self.config.short_interdigit_timeout);
-        let map = &self.config.digit_map;
+        let (map, direct_ip) = (&self.config.digit_map, self.config.direct_ip_dialing);
         let Some(LineKind::Setup(setup)) = self.lines[idx].as_mut().map(|l| &mut l.kind) else { return };
         setup.problem = None;
         setup.deadline = None;
         if setup.digits.is_empty() {
             return;
         }
-        match map.classify(&setup.digits) {
+        match super::ipdial::classify(map, direct_ip, &setup.digits) {
             MapMatch::NoMatch => setup.problem = Some(INVALID),
             MapMatch::Complete if may_send => self.send_setup(idx),
             MapMatch::Complete | MapMatch::CompleteOrLonger => setup.deadline = Some(now + short),
@@ -67,8 +67,10 @@ impl Device {
             return;
         }
         let digits = setup.digits.clone();
-        match self.config.digit_map.classify(&digits) {
+        let direct_ip = self.config.direct_ip_dialing;
+        match super::ipdial::classify(&self.config.digit_map, direct_ip, &digits) {
             MapMatch::Complete | MapMatch::CompleteOrLonger => self.send_setup(idx),
+            MapMatch::Partial if direct_ip && super::ipdial::target(&digits).is_some() => self.send_setup(idx),
             found => {
                 if let Some(LineKind::Setup(setup)) = self.kind_mut(idx) {
                     setup.problem = Some(if found == MapMatch::Partial { INCOMPLETE } else { INVALID });
@@ -107,13 +109,17 @@ impl Device {
         if setup.digits.is_empty() || setup.problem.is_some() {
             return;
         }
+        let ip = self.config.direct_ip_dialing.then(|| super::ipdial::target(&setup.digits)).flatten();
+        let target = ip.unwrap_or(setup.digits);
         match setup.purpose {
-            Purpose::Transfer { call, attended: false } => self.blind_transfer(idx, call, setup.digits),
-            purpose => self.dial(idx, account, setup.digits, purpose),
+            Purpose::Transfer { call, attended: false } => self.blind_transfer(idx, call, target),
+            purpose => self.dial(idx, account, target, purpose),
         }
     }
 
     pub(super) fn dial(&mut self, idx: usize, account: usize, target: String, purpose: Purpose) {
+        // A call to an IP address goes without an account: the core reports it so.
+        let account = if crate::core::direct_target(&target).is_some() { DIRECT } else { account };
         self.out.push_back(DeviceOutput::Dial { account, target: target.clone() });
         self.last_dialed.insert(account, target.clone());
         let pending = Pending { target, purpose, since: self.now, started: self.unix_now() };

@@ -50,6 +50,18 @@
 //! * [`Input::DialFailed`]: when [`crate::Core::dial`] refuses, so the line does not wait
 //!   [`DIAL_TIMEOUT`] for a call that never comes.
 //! * Persistence of the [`History`] after [`DeviceOutput::HistoryChanged`].
+//! * [`DeviceOutput::SaveSettings`]: the settings menu's changes, as a configuration layer to
+//!   merge over the device layer, validate, write and apply; then [`Device::reconfigure`] and
+//!   [`Input::SettingsResult`].
+//! * [`Input::Network`]: the phone's addresses for the settings menu and the first-boot screen.
+//!
+//! # Settings and first boot
+//!
+//! [`Key::Menu`] opens the settings menu behind the admin PIN (`settings` module: accounts,
+//! network, audio, status; text typed by multi-tap, [`TextEntry`]). With no account configured
+//! the idle screen says how to add one and shows the phone's direct-call address; with
+//! [`DeviceConfig::direct_ip_dialing`] an IP address typed with `*` for its dots
+//! (`192*168*1*10#`) is called directly (`ipdial` module).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -60,20 +72,28 @@ use crate::core::{CallId, CallInfo, CallState};
 
 mod digitmap;
 mod history;
+mod ipdial;
 mod keys;
 mod lines;
+mod multitap;
+mod reconfigure;
 mod screen;
+mod settings;
 mod types;
 mod view;
 
 pub use digitmap::{DigitMap, DigitMapError, MapMatch, DEFAULT_DIGIT_MAP};
 pub use history::{History, HistoryEntry, HistoryError, HistoryKind, DEFAULT_HISTORY_SIZE};
+pub use multitap::{letters, EntryMode, TextEntry, MULTITAP_TIMEOUT};
 pub use screen::{Screen, StatusBar};
+pub use settings::{LOCKOUT, PIN_TRIES};
 pub use types::*;
 
 use screen::parse_remote;
 use view::View;
 
+/// The account of a direct call to an IP address (no account), as the core reports it.
+pub const DIRECT: usize = usize::MAX;
 /// The highest volume level; levels go from 0 to this.
 pub const MAX_VOLUME: u8 = 10;
 /// Every volume's level at start.
@@ -250,6 +270,14 @@ impl Line {
     }
 }
 
+/// The phone's network, from [`Input::Network`].
+#[derive(Debug, Clone)]
+struct NetworkInfo {
+    addresses: Vec<std::net::IpAddr>,
+    mac: Option<String>,
+    sip_port: u16,
+}
+
 /// An account as the status bar shows it.
 #[derive(Debug, Clone, Default)]
 struct AccountStatus {
@@ -296,6 +324,8 @@ pub struct Device {
     lamps: Vec<Lamp>,
     screen: Screen,
     shown_once: bool,
+    settings: settings::Settings,
+    network: Option<NetworkInfo>,
 }
 
 impl Device {
@@ -315,6 +345,7 @@ impl Device {
                 last_dialed.insert(account, entry.target.clone());
             }
         }
+        let volumes = config.volumes.map(|v| v.min(MAX_VOLUME));
         let mut device = Device {
             lines: vec![None; config.lines.len()],
             dnd: config.dnd,
@@ -327,7 +358,7 @@ impl Device {
             hook: Hook::OnHook,
             path: AudioPath::Off,
             muted: false,
-            volumes: [DEFAULT_VOLUME; 4],
+            volumes,
             accounts: BTreeMap::new(),
             messages: BTreeMap::new(),
             clock: None,
@@ -347,6 +378,8 @@ impl Device {
             lamps: Vec::new(),
             screen: Screen::default(),
             shown_once: false,
+            settings: settings::Settings::default(),
+            network: None,
         };
         device.sync();
         device
@@ -372,6 +405,10 @@ impl Device {
                 self.messages.insert(account, (new, old));
             }
             Input::SetForwarding(forwarding) => self.forwarding = forwarding,
+            Input::Network { addresses, mac, sip_port } => {
+                self.network = Some(NetworkInfo { addresses, mac, sip_port });
+            }
+            Input::SettingsResult(result) => self.settings_result(result),
         }
         self.sync();
     }
@@ -399,6 +436,7 @@ impl Device {
             }
         }
         consider(self.notice.as_ref().map(|(_, until)| *until));
+        consider(self.settings.poll_timeout(self.now));
         consider(self.timer_tick());
         consider(self.clock_tick());
         next
@@ -435,6 +473,7 @@ impl Device {
         if self.notice.as_ref().is_some_and(|(_, until)| *until <= now) {
             self.notice = None;
         }
+        self.settings.handle_timeout(now);
         self.sync();
     }
 
@@ -631,6 +670,9 @@ impl Device {
     /// Derives audio path, mute, ringer, tone, lamps and screen from the state, and outputs
     /// what changed.
     fn sync(&mut self) {
+        if self.view != View::Settings {
+            self.settings.close();
+        }
         self.refocus();
         let engaged = self.engaged().is_some();
         let off_hook = self.hook == Hook::OffHook;

@@ -15,6 +15,9 @@ pub struct Screen {
     /// The labels of the four soft keys under the screen, left to right; empty when a key does
     /// nothing.
     pub soft_keys: [String; 4],
+    /// A text field is being typed (settings menu): a front end with a full keyboard sends
+    /// every printable character as [`super::Key::Char`] rather than as a function key.
+    pub text_entry: bool,
 }
 
 /// The status bar: account and its registration, time and icons.

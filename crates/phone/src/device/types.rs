@@ -1,11 +1,13 @@
 //! The device's public types: inputs, keys, outputs, lamps and configuration.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use media::tones::{Region, Ringtone, Tone};
 
-use super::{DigitMap, Screen, DEFAULT_HISTORY_SIZE};
+use super::{DigitMap, Screen, DEFAULT_HISTORY_SIZE, DEFAULT_VOLUME};
+use crate::config::{Secret, Transport, DEFAULT_ADMIN_PIN};
 use crate::core::{CallId, CallInfo};
 
 /// The hook switch.
@@ -64,6 +66,12 @@ pub enum Key {
     Headset,
     /// Speed-dial key `n` (0-based, [`DeviceConfig::speed_dial`]).
     SpeedDial(usize),
+    /// The settings (menu) key: opens the admin settings, behind the admin PIN.
+    Menu,
+    /// A character typed on a full keyboard: in a text field it is entered as it is (no
+    /// multi-tap); elsewhere `0`–`9`, `*` and `#` are the dial-pad keys and `.` is `*` (the dot
+    /// of an IP address).
+    Char(char),
 }
 
 /// What the edge hands to [`Device::handle_input`].
@@ -113,6 +121,19 @@ pub enum Input {
     },
     /// The call-forward settings changed.
     SetForwarding(Forwarding),
+    /// The phone's network: its addresses, its MAC address and the port its SIP listens on
+    /// (for the settings menu's network page and the direct-dial address on the idle screen).
+    Network {
+        /// The phone's IP addresses, the one a direct call reaches first.
+        addresses: Vec<IpAddr>,
+        /// The MAC address of its interface, `aa:bb:cc:dd:ee:ff`, if known.
+        mac: Option<String>,
+        /// The SIP port.
+        sip_port: u16,
+    },
+    /// The answer to [`DeviceOutput::SaveSettings`]: saved and applied, or why not (the
+    /// validation error, shown on the screen).
+    SettingsResult(Result<(), String>),
 }
 
 /// Where the call audio goes.
@@ -193,7 +214,7 @@ pub struct Lamp {
 }
 
 /// What the device asks of the core, the audio and the front end, from [`Device::poll_output`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeviceOutput {
     /// Place a call: the edge binds an RTP port and calls [`crate::Core::dial`] (and hands in
     /// [`Input::DialFailed`] if it refuses). The core's report of the call binds it to the line.
@@ -284,6 +305,11 @@ pub enum DeviceOutput {
     Lamps(Vec<Lamp>),
     /// The history changed: persist [`Device::history`] if wanted.
     HistoryChanged,
+    /// The settings menu saved: these changes, as a configuration layer (TOML tables: an
+    /// `[[accounts]]` entry with its `label`, `[device]` keys), go over the phone's current
+    /// device layer; the edge validates the result, writes it, applies it and answers with
+    /// [`Input::SettingsResult`].
+    SaveSettings(toml::Table),
 }
 
 /// A speed-dial key's configuration.
@@ -351,6 +377,37 @@ pub struct DeviceConfig {
     pub voicemail: BTreeMap<usize, String>,
     /// How many calls the history keeps.
     pub history_size: usize,
+    /// The accounts, in `Config::accounts` order, as the settings menu shows them (empty: the
+    /// first-boot screen).
+    pub accounts: Vec<AccountSummary>,
+    /// The PIN that opens the settings menu.
+    pub admin_pin: Secret,
+    /// An IP address typed on the keypad (`192*168*1*10`, then `#`) is called directly.
+    pub direct_ip_dialing: bool,
+    /// The volumes at start, by [`VolumeOf`] (ringer, handset, speaker, headset).
+    pub volumes: [u8; 4],
+}
+
+/// An account as the settings menu shows and edits it (its password is never given: only
+/// whether it has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// The label (its key in the configuration layers).
+    pub label: String,
+    /// The registrar, `host[:port]`.
+    pub server: String,
+    /// The transport.
+    pub transport: Transport,
+    /// The SIP user (extension).
+    pub user: String,
+    /// The digest user name, when it differs from `user`.
+    pub auth_user: Option<String>,
+    /// The display name.
+    pub display_name: Option<String>,
+    /// A password is set.
+    pub has_password: bool,
+    /// It registers.
+    pub enabled: bool,
 }
 
 impl Default for DeviceConfig {
@@ -370,6 +427,10 @@ impl Default for DeviceConfig {
             speed_dial: Vec::new(),
             voicemail: BTreeMap::new(),
             history_size: DEFAULT_HISTORY_SIZE,
+            accounts: Vec::new(),
+            admin_pin: Secret::new(DEFAULT_ADMIN_PIN),
+            direct_ip_dialing: false,
+            volumes: [DEFAULT_VOLUME; 4],
         }
     }
 }

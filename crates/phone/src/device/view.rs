@@ -18,6 +18,8 @@ pub(super) enum View {
     Menu { cursor: usize },
     /// The voice-message counts.
     Messages,
+    /// The settings menu behind the admin PIN (its state is the device's `settings`).
+    Settings,
 }
 
 /// What a soft key does; its label is what the screen shows.
@@ -81,10 +83,11 @@ pub(super) enum MenuItem {
     CallWaiting,
     Ringtone,
     ClearHistory,
+    Settings,
 }
 
-pub(super) const MENU: [MenuItem; 4] =
-    [MenuItem::Dnd, MenuItem::CallWaiting, MenuItem::Ringtone, MenuItem::ClearHistory];
+pub(super) const MENU: [MenuItem; 5] =
+    [MenuItem::Dnd, MenuItem::CallWaiting, MenuItem::Ringtone, MenuItem::ClearHistory, MenuItem::Settings];
 
 /// How many history rows fit the main area.
 const HISTORY_ROWS: usize = 4;
@@ -105,6 +108,7 @@ impl Device {
             View::History { .. } => [(!self.history.is_empty()).then_some(Dial), None, None, Some(Back)],
             View::Menu { .. } => [Some(Select), None, None, Some(Back)],
             View::Messages => [None, None, None, Some(Back)],
+            View::Settings => [None, None, None, None],
             View::Calls => {
                 let Some(line) = self.focus.and_then(|f| self.lines[f].as_ref()) else {
                     return [Some(Redial), Some(History), Some(Dnd), Some(Menu)];
@@ -143,14 +147,18 @@ impl Device {
     }
 
     pub(super) fn build_screen(&self) -> Screen {
-        let account = self.focus.and_then(|f| self.lines[f].as_ref()).map_or(self.default_account(), |l| l.account);
+        let focused = self.focus.and_then(|f| self.lines[f].as_ref()).map(|l| l.account);
+        let account = focused.filter(|a| *a != super::DIRECT).unwrap_or(self.default_account());
         let status = self.accounts.get(&account);
         let time = match self.clock {
             Some((_, offset, _)) => screen::clock(self.unix_now() as i64 + i64::from(offset)),
             None => "--:--".to_owned(),
         };
         let status = StatusBar {
-            account: status.map(|s| s.label.clone()).unwrap_or_default(),
+            account: status
+                .map(|s| s.label.clone())
+                .or_else(|| self.config.accounts.get(account).map(|a| a.label.clone()))
+                .unwrap_or_default(),
             registered: status.is_some_and(|s| s.registered),
             time,
             dnd: self.dnd,
@@ -162,12 +170,18 @@ impl Device {
             View::History { cursor } => self.history_lines(cursor),
             View::Menu { cursor } => self.menu_lines(cursor),
             View::Messages => self.message_lines(),
+            View::Settings => self.settings_lines(),
         };
         if let Some((notice, _)) = &self.notice {
             main.push(notice.clone());
         }
-        let soft_keys = self.soft_actions().map(|a| a.map(Soft::label).unwrap_or("").to_owned());
-        Screen { status, main, soft_keys }
+        let soft_keys = if self.view == View::Settings {
+            self.settings_soft_labels().map(str::to_owned)
+        } else {
+            self.soft_actions().map(|a| a.map(Soft::label).unwrap_or("").to_owned())
+        };
+        let text_entry = self.view == View::Settings && self.settings.text_entry();
+        Screen { status, main, soft_keys, text_entry }
     }
 
     pub(super) fn build_lamps(&self) -> Vec<Lamp> {
@@ -223,6 +237,7 @@ impl Device {
     fn idle_lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self.accounts.get(&self.default_account()) {
+            None if !self.config.accounts.iter().any(|a| a.enabled) => out.extend(self.first_boot_lines()),
             Some(status) if !status.registered => out.push(format!("Not registered: {}", status.state)),
             _ => out.push("Ready".to_owned()),
         }
@@ -240,19 +255,46 @@ impl Device {
         out
     }
 
+    /// The idle screen of a phone without an account: how to add one, and how to call it.
+    fn first_boot_lines(&self) -> Vec<String> {
+        let mut out = vec![
+            "No account set up".to_owned(),
+            "Add one: Settings key > Account".to_owned(),
+            "or provision: --provisioning-url URL".to_owned(),
+        ];
+        let address = self.network.as_ref().and_then(|n| Some((*n.addresses.first()?, n.sip_port)));
+        if let Some((ip, port)) = address {
+            out.push(format!("Direct calls: sip:{}", std::net::SocketAddr::new(ip, port)));
+        }
+        if self.config.direct_ip_dialing {
+            out.push("Dial an IP: 192*168*1*10 then #".to_owned());
+        }
+        out
+    }
+
+    /// Digits as the screen shows them: an IP address being typed with its dots.
+    fn shown_digits(&self, digits: &str) -> String {
+        if self.config.direct_ip_dialing {
+            super::ipdial::shown(digits)
+        } else {
+            digits.to_owned()
+        }
+    }
+
     fn focused_lines(&self, line: &Line) -> Vec<String> {
         match &line.kind {
             LineKind::Setup(setup) => {
                 let who = |call| self.call_display(call);
+                let digits = self.shown_digits(&setup.digits);
                 let first = match setup.purpose {
-                    Purpose::Call => format!("Dial: {}", setup.digits),
+                    Purpose::Call => format!("Dial: {digits}"),
                     Purpose::Transfer { call, attended: false } => {
-                        format!("Transfer {} to: {}", who(call), setup.digits)
+                        format!("Transfer {} to: {digits}", who(call))
                     }
                     Purpose::Transfer { call, attended: true } => {
-                        format!("Consult, then transfer {}: {}", who(call), setup.digits)
+                        format!("Consult, then transfer {}: {digits}", who(call))
                     }
-                    Purpose::Conference { call } => format!("Add to call with {}: {}", who(call), setup.digits),
+                    Purpose::Conference { call } => format!("Add to call with {}: {digits}", who(call)),
                 };
                 let mut out = vec![first];
                 out.extend(setup.problem.map(str::to_owned));
@@ -297,7 +339,7 @@ impl Device {
 
     fn short_line(&self, line: &Line) -> String {
         match &line.kind {
-            LineKind::Setup(setup) => format!("Dial: {}", setup.digits),
+            LineKind::Setup(setup) => format!("Dial: {}", self.shown_digits(&setup.digits)),
             LineKind::Pending(pending) => format!("Dialing {}", pending.target),
             LineKind::Failed(failed) => failed.text.clone(),
             LineKind::Call(call) => {
@@ -347,6 +389,7 @@ impl Device {
                 MenuItem::CallWaiting => format!("Call waiting: {}", on_off(self.call_waiting)),
                 MenuItem::Ringtone => format!("Ringtone: {:?}", self.ringtone(self.default_account())),
                 MenuItem::ClearHistory => "Clear history".to_owned(),
+                MenuItem::Settings => "Settings (admin PIN)".to_owned(),
             };
             out.push(format!("{marker} {text}"));
         }

@@ -6,8 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use phone::config::Transport;
 use phone::core::{CallId, CallInfo, CallState};
-use phone::device::{Device, DeviceConfig, DeviceOutput, History, Hook, Input, Key, Lamp, LampKey, LampState};
+use phone::device::{
+    AccountSummary, Device, DeviceConfig, DeviceOutput, History, Hook, Input, Key, Lamp, LampKey, LampState,
+};
 use sip::session::EndReason;
 
 pub struct Rig {
@@ -24,8 +27,9 @@ pub struct Rig {
 }
 
 impl Rig {
+    /// A phone with one account (the first-boot screen is for phones without one).
     pub fn new() -> Rig {
-        Rig::with(DeviceConfig::default(), History::default())
+        Rig::with(config_with_account(), History::default())
     }
 
     pub fn with(config: DeviceConfig, history: History) -> Rig {
@@ -193,6 +197,21 @@ impl Rig {
             _ => None,
         }
     }
+}
+
+/// The default configuration with account 0, `alice` at `pbx.example.com`.
+pub fn config_with_account() -> DeviceConfig {
+    let alice = AccountSummary {
+        label: "alice".to_owned(),
+        server: "pbx.example.com".to_owned(),
+        transport: Transport::Udp,
+        user: "1001".to_owned(),
+        auth_user: None,
+        display_name: None,
+        has_password: true,
+        enabled: true,
+    };
+    DeviceConfig { accounts: vec![alice], ..DeviceConfig::default() }
 }
 
 pub fn lamp(lamps: &[Lamp], key: LampKey) -> LampState {
