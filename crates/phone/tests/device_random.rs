@@ -81,6 +81,7 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
                 outgoing: pick(rng, 2) == 0,
                 state: CallState::Incoming,
                 auto_answer: pick(rng, 4) == 0,
+                agent_session: pick(rng, 6) == 0,
             });
             info.state = state(rng);
             Input::Call(info)
@@ -95,6 +96,7 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
                 outgoing: false,
                 state: CallState::Incoming,
                 auto_answer: pick(rng, 5) == 0,
+                agent_session: pick(rng, 6) == 0,
             })
         }
         14 => Input::DialFailed { account, target: ["2002", "0123", ""][pick(rng, 3) as usize].to_owned() },
@@ -115,6 +117,10 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
             no_answer: (pick(rng, 2) == 0).then(|| "3002".to_owned()),
             no_answer_after: std::time::Duration::from_millis(u64::from(pick(rng, 20_000))),
         }),
+        19 if pick(rng, 2) == 0 => Input::TextMessage {
+            from: ["\"Bob\" <sip:2002@pbx>", "", "garbage <"][pick(rng, 3) as usize].to_owned(),
+            text: ["hello", "", "line\r\nbreak\u{7}"][pick(rng, 3) as usize].to_owned(),
+        },
         _ => return None,
     })
 }

@@ -58,6 +58,7 @@ use media::tones::{Ringtone, Tone};
 
 use crate::core::{CallId, CallInfo, CallState};
 
+mod agent;
 mod digitmap;
 mod history;
 mod keys;
@@ -66,6 +67,7 @@ mod screen;
 mod types;
 mod view;
 
+pub use agent::{AGENT_SESSION_ENDED, MAX_TEXT_SHOWN};
 pub use digitmap::{DigitMap, DigitMapError, MapMatch, DEFAULT_DIGIT_MAP};
 pub use history::{History, HistoryEntry, HistoryError, HistoryKind, DEFAULT_HISTORY_SIZE};
 pub use screen::{Screen, StatusBar};
@@ -162,6 +164,8 @@ struct Call {
     transfer_note: Option<String>,
     /// When to forward it unanswered.
     forward_at: Option<Instant>,
+    /// A VICIdial agent session (held by muting).
+    agent_session: bool,
 }
 
 impl Call {
@@ -181,6 +185,7 @@ impl Call {
             consult_for: None,
             transfer_note: None,
             forward_at: None,
+            agent_session: info.agent_session,
         }
     }
 
@@ -288,6 +293,8 @@ pub struct Device {
     /// Accounts of dials dropped before their call was reported: that call is hung up.
     orphans: VecDeque<usize>,
     notice: Option<(String, Instant)>,
+    /// A text message on screen until OK or Back.
+    text: Option<String>,
     out: VecDeque<DeviceOutput>,
     shown_path: AudioPath,
     shown_mute: bool,
@@ -339,6 +346,7 @@ impl Device {
             gone: VecDeque::new(),
             orphans: VecDeque::new(),
             notice: None,
+            text: None,
             out: VecDeque::new(),
             shown_path: AudioPath::Off,
             shown_mute: false,
@@ -372,6 +380,7 @@ impl Device {
                 self.messages.insert(account, (new, old));
             }
             Input::SetForwarding(forwarding) => self.forwarding = forwarding,
+            Input::TextMessage { from, text } => self.text_message(&from, &text),
         }
         self.sync();
     }

@@ -113,6 +113,13 @@ pub enum Input {
     },
     /// The call-forward settings changed.
     SetForwarding(Forwarding),
+    /// A text message arrived (from [`crate::Output::TextMessage`]): shown until OK or Back.
+    TextMessage {
+        /// The sender, `"Bob" <sip:2002@pbx>`.
+        from: String,
+        /// The text.
+        text: String,
+    },
 }
 
 /// Where the call audio goes.

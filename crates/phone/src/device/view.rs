@@ -166,6 +166,7 @@ impl Device {
         if let Some((notice, _)) = &self.notice {
             main.push(notice.clone());
         }
+        main.extend(self.text.clone());
         let soft_keys = self.soft_actions().map(|a| a.map(Soft::label).unwrap_or("").to_owned());
         Screen { status, main, soft_keys }
     }
@@ -276,6 +277,9 @@ impl Device {
             }
             return out;
         }
+        if call.agent_session && call.connected() {
+            return self.agent_session_lines(call);
+        }
         let who = call.display();
         let timer = || call.answered_at.map(|t| self.elapsed(t)).unwrap_or_else(|| "00:00".to_owned());
         match &call.state {
@@ -300,6 +304,7 @@ impl Device {
             LineKind::Setup(setup) => format!("Dial: {}", setup.digits),
             LineKind::Pending(pending) => format!("Dialing {}", pending.target),
             LineKind::Failed(failed) => failed.text.clone(),
+            LineKind::Call(call) if call.agent_session && call.connected() => "Agent session".to_owned(),
             LineKind::Call(call) => {
                 let who = call.display();
                 match &call.state {
@@ -365,7 +370,7 @@ impl Device {
         out
     }
 
-    fn elapsed(&self, since: std::time::Instant) -> String {
+    pub(super) fn elapsed(&self, since: std::time::Instant) -> String {
         screen::duration(self.now.saturating_duration_since(since).max(Duration::ZERO))
     }
 
