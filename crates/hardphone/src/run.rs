@@ -250,7 +250,9 @@ async fn drain(core: &mut Core, transports: &mut Transports, edge: &mut EdgeStat
                 let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
                 info!(%call, %target, %answer, "transfer requested (REFER)");
             }
-            Output::MessageWaiting { account, waiting, new, old } => info!(account, waiting, new, old, "message waiting"),
+            Output::MessageWaiting { account, waiting, new, old } => {
+                info!(account, waiting, new, old, "message waiting")
+            }
             Output::TextMessage { account, from, text } => info!(?account, %from, %text, "text message"),
             Output::CheckSync { account } => info!(account, "check-sync: configuration fetch requested"),
             Output::Stopped => {

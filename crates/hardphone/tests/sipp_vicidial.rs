@@ -156,7 +156,10 @@ fn the_agent_login_call_is_answered_at_once_and_rtp_flows_through_mute_and_refre
     let invite_at = messages.iter().find(|(_, sent, text)| *sent && text.starts_with("INVITE ")).unwrap().0;
     let ok_at = messages.iter().find(|(_, sent, text)| !*sent && text.starts_with("SIP/2.0 200")).unwrap().0;
     assert!(ok_at - invite_at < 1.0, "answered after {:.3} s\n{}", ok_at - invite_at, diagnostics(&phone, &pbx));
-    assert!(!messages.iter().any(|(_, sent, text)| !*sent && text.starts_with("INVITE ")), "no re-INVITE from the phone");
+    assert!(
+        !messages.iter().any(|(_, sent, text)| !*sent && text.starts_with("INVITE ")),
+        "no re-INVITE from the phone"
+    );
     assert!(phone.log().contains("auto-answered"), "{}", phone.log());
 
     let exit = phone.terminate();

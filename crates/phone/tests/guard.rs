@@ -104,10 +104,8 @@ fn the_registrar_is_trusted_on_any_port_and_so_are_configured_networks() {
 fn every_route_of_an_account_is_trusted_backup_included() {
     let toml = "[[accounts]]\nlabel = \"office\"\nserver = \"pbx.example.com\"\nuser = \"1001\"\npassword = \"pw\"\n\
                 backup_server = \"backup.example.com\"\n";
-    let mut h = Harness::new(
-        toml,
-        vec![Registrar::new("192.0.2.1:5060", "pw"), Registrar::new("192.0.2.2:5060", "pw")],
-    );
+    let mut h =
+        Harness::new(toml, vec![Registrar::new("192.0.2.1:5060", "pw"), Registrar::new("192.0.2.2:5060", "pw")]);
     h.start_routes(0, &[0], &[1]);
     assert!(h.core.is_trusted("192.0.2.1".parse().unwrap()) && h.core.is_trusted("192.0.2.2".parse().unwrap()));
     assert_eq!(statuses(&h.deliver_from("192.0.2.2:5060", &invite("backup-1"))), [180]);
@@ -175,7 +173,8 @@ fn a_text_message_from_the_server_is_shown() {
     message.from = "\"Front desk\" <sip:2000@pbx.example.com>;tag=m1";
     (message.content_type, message.body) = (Some("text/plain;charset=UTF-8"), "Café at 3 — ok?");
     assert_eq!(statuses(&h.deliver_from("192.0.2.1:5060", &message.text())), [200]);
-    let texts: Vec<&Output> = h.events.iter().map(|(_, o)| o).filter(|o| matches!(o, Output::TextMessage { .. })).collect();
+    let texts: Vec<&Output> =
+        h.events.iter().map(|(_, o)| o).filter(|o| matches!(o, Output::TextMessage { .. })).collect();
     assert_eq!(
         texts,
         [&Output::TextMessage {

@@ -91,7 +91,8 @@ fn waiting(h: &Harness) -> Vec<Output> {
 
 #[test]
 fn message_summary_bodies_are_read() {
-    let body = "Messages-Waiting: yes\r\nMessage-Account: sip:*97@pbx\r\nVoice-Message: 2/8 (0/2)\r\nFax-Message: 1/0\r\n";
+    let body =
+        "Messages-Waiting: yes\r\nMessage-Account: sip:*97@pbx\r\nVoice-Message: 2/8 (0/2)\r\nFax-Message: 1/0\r\n";
     let summary = parse_message_summary(body).unwrap();
     assert_eq!(summary, MessageSummary { waiting: true, new: 2, old: 8, urgent_new: 0, urgent_old: 2 });
     assert_eq!(parse_message_summary("Messages-Waiting: no\r\n").unwrap(), MessageSummary::default());
@@ -151,7 +152,10 @@ fn notifies_of_the_subscription_light_and_clear_the_lamp() {
     assert_eq!(responses.iter().map(|r| r.status).collect::<Vec<_>>(), [200]);
     assert_eq!(waiting(&h), [Output::MessageWaiting { account: 0, waiting: true, new: 2, old: 1 }]);
     assert_eq!(h.core.message_waiting(0).map(|m| (m.waiting, m.new, m.old)), Some((true, 2, 1)));
-    h.deliver_from(PBX, &notify(&subscribe, 2, "active;expires=3000", "Messages-Waiting: no\r\nVoice-Message: 0/3\r\n"));
+    h.deliver_from(
+        PBX,
+        &notify(&subscribe, 2, "active;expires=3000", "Messages-Waiting: no\r\nVoice-Message: 0/3\r\n"),
+    );
     assert_eq!(waiting(&h).last(), Some(&Output::MessageWaiting { account: 0, waiting: false, new: 0, old: 3 }));
 }
 
@@ -205,7 +209,10 @@ fn without_an_answer_it_tries_again_with_a_growing_wait() {
     h.run_for(secs(300));
     let times: Vec<Duration> = subscribes(&h).iter().map(|(at, _)| *at - start).collect();
     // Timer F (32 s) ends each try; then 30 s, 60 s, 120 s of backoff.
-    assert_eq!(times, [secs(0), secs(62), secs(154), secs(306)].into_iter().filter(|t| *t <= secs(300)).collect::<Vec<_>>());
+    assert_eq!(
+        times,
+        [secs(0), secs(62), secs(154), secs(306)].into_iter().filter(|t| *t <= secs(300)).collect::<Vec<_>>()
+    );
 }
 
 #[test]

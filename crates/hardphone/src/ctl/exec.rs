@@ -263,9 +263,8 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
         .iter()
         .map(|a| {
             let state = edge.accounts.get(&a.index).map(|(_, s)| s.as_str()).unwrap_or("starting");
-            let mwi = core
-                .message_waiting(a.index)
-                .map(|m| json!({ "waiting": m.waiting, "new": m.new, "old": m.old }));
+            let mwi =
+                core.message_waiting(a.index).map(|m| json!({ "waiting": m.waiting, "new": m.new, "old": m.old }));
             json!({ "index": a.index, "label": a.label, "server": a.server, "state": state, "message_waiting": mwi })
         })
         .collect();

@@ -119,7 +119,12 @@ impl Sipp {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "sipp {} did not finish its scenario\n{}", self.name, self.diagnostics());
+            assert!(
+                Instant::now() < deadline,
+                "sipp {} did not finish its scenario\n{}",
+                self.name,
+                self.diagnostics()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -32,8 +32,12 @@ impl Cidr {
     /// True when `ip` is in the range (an IPv4-mapped IPv6 address counts as its IPv4 address).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => masked(u32::from(net).into(), 32, self.prefix) == masked(u32::from(ip).into(), 32, self.prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => masked(net.into(), 128, self.prefix) == masked(ip.into(), 128, self.prefix),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix) == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(net.into(), 128, self.prefix) == masked(ip.into(), 128, self.prefix)
+            }
             _ => false,
         }
     }
@@ -172,5 +176,34 @@ mod tests {
         assert!(!agent_pattern_matches(p, "S2611260815228600051x"));
         assert!(!agent_pattern_matches(p, "Bob"));
         assert!(agent_pattern_matches("AG-##*", "AG-42") && !agent_pattern_matches("AG-##*", "AG-4"));
+    }
+
+    #[test]
+    fn the_guard_keys_are_read_and_checked() {
+        use crate::config::{Config, ConfigError, Problem};
+        let config = Config::from_toml(
+            "[sip]\ntrusted_only = false\nuntrusted = \"403\"\ndirect_calls = true\n\
+             trusted = [\"10.0.0.5\", \"10.1.0.0/16\"]\n",
+        )
+        .unwrap();
+        assert!(!config.sip.trusted_only && config.sip.direct_calls == Some(true));
+        assert_eq!(config.sip.untrusted, Untrusted::Forbidden);
+        assert_eq!(config.sip.trusted.len(), 2);
+        let defaults = Config::from_toml("").unwrap().sip;
+        assert!(defaults.trusted_only && defaults.untrusted == Untrusted::Drop && defaults.direct_calls.is_none());
+        assert!(defaults.direct_calls_on(0) && !defaults.direct_calls_on(1));
+        let bad = Config::from_toml("[sip]\ntrusted = [\"10.0.0.0/40\"]\n").unwrap_err().to_string();
+        assert!(bad.contains("10.0.0.0/40"), "{bad}");
+        assert!(Config::from_toml("[sip]\nuntrusted = \"404\"\n").is_err());
+        let account = "[[accounts]]\nlabel = \"a\"\nserver = \"pbx\"\nuser = \"1\"\n";
+        let pattern = Config::from_toml(&format!("{account}agent_pattern = \"\"\n")).unwrap_err();
+        assert!(
+            matches!(pattern, ConfigError::Invalid { ref key, problem: Problem::BadPattern } if key == "accounts[0].agent_pattern")
+        );
+        let config = Config::from_toml(&format!("{account}voicemail = \"*97\"\n")).unwrap();
+        assert!(config.accounts[0].subscribes_mwi());
+        assert_eq!(config.accounts[0].agent_pattern(), DEFAULT_AGENT_PATTERN);
+        let config = Config::from_toml(&format!("{account}voicemail = \"*97\"\nmwi_subscribe = false\n")).unwrap();
+        assert!(!config.accounts[0].subscribes_mwi());
     }
 }

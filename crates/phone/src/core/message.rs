@@ -55,7 +55,13 @@ impl Core {
     /// Answers a request that is neither a call nor in a call's dialog when it is one of ours
     /// (NOTIFY of message waiting or check-sync, MESSAGE outside a dialog); false otherwise
     /// (also for a request [`validate_request`] refuses: [`uas::answer`] gives the rejection).
-    pub(super) fn other_request(&mut self, now: Instant, key: &TransactionKey, request: &Request, from: SocketAddr) -> bool {
+    pub(super) fn other_request(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        request: &Request,
+        from: SocketAddr,
+    ) -> bool {
         if validate_request(request, &UasPolicy::phone()).is_err() {
             return false;
         }

@@ -475,7 +475,13 @@ impl Core {
     /// A NOTIFY of account `index`'s subscription said `Subscription-State: terminated`
     /// (RFC 6665 §4.1.3): subscribe again at once after `deactivated` or `timeout`, after
     /// `retry-after` when given, an hour later after `rejected`, `noresource` or `invariant`.
-    pub(super) fn mwi_terminated_by_server(&mut self, now: Instant, index: usize, reason: Option<&str>, retry: Option<u32>) {
+    pub(super) fn mwi_terminated_by_server(
+        &mut self,
+        now: Instant,
+        index: usize,
+        reason: Option<&str>,
+        retry: Option<u32>,
+    ) {
         let Some(sub) = self.mwi.subs.get_mut(&index) else { return };
         let wait = match (reason.map(str::to_ascii_lowercase).as_deref(), retry) {
             (_, Some(seconds)) => Duration::from_secs(u64::from(seconds.min(86_400))),

@@ -96,7 +96,15 @@ impl Rig {
         let id = self.new_id();
         let remote =
             if name.is_empty() { format!("<sip:{number}@pbx>") } else { format!("\"{name}\" <sip:{number}@pbx>") };
-        let info = CallInfo { id, account, remote, outgoing: false, state: CallState::Incoming, auto_answer: false, agent_session: false };
+        let info = CallInfo {
+            id,
+            account,
+            remote,
+            outgoing: false,
+            state: CallState::Incoming,
+            auto_answer: false,
+            agent_session: false,
+        };
         self.calls.push(info.clone());
         (id, self.input(Input::Call(info)))
     }
