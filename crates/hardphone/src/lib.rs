@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config_store;
 pub mod ctl;
 pub mod dns;
+pub mod input;
 pub mod media;
 pub mod run;
 pub mod state;

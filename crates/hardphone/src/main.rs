@@ -86,14 +86,14 @@ fn run_phone(
         let fmt = tracing_subscriber::fmt::layer().with_ansi(colour).with_writer(std::io::stderr);
         tracing_subscriber::registry().with(fmt).with(filter).init();
     }
-    let config = match hardphone::run::load_config(config) {
-        Ok(config) => config,
+    let state_dir = state_dir.unwrap_or_else(hardphone::run::default_state_dir);
+    let store = match hardphone::config_store::ConfigStore::load(config, &state_dir) {
+        Ok(store) => store,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
         }
     };
-    let state_dir = state_dir.unwrap_or_else(hardphone::run::default_state_dir);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -101,7 +101,7 @@ fn run_phone(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(hardphone::run::run(config, &state_dir, socket)) {
+    match runtime.block_on(hardphone::run::run(store, &state_dir, socket)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");

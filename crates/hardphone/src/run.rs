@@ -13,6 +13,7 @@ use sip::locate::{LocatePrefs, Locator, Target};
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info, warn};
 
+use crate::config_store::ConfigStore;
 use crate::ctl::exec::{execute, EdgeState};
 use crate::dns::Dns;
 use crate::state::load_or_create_instance;
@@ -44,9 +45,44 @@ pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", file.display()))
 }
 
+/// The configuration the layers of `store` give; when the kept layers no longer fit the
+/// `--config` file (edited since they were kept), the file alone, with one error line.
+pub fn effective_config(store: &ConfigStore) -> Config {
+    store.effective().unwrap_or_else(|error| {
+        error!(%error, "the provisioned or device settings do not fit the configuration file; using the file alone");
+        store.file_only().unwrap_or_default()
+    })
+}
+
+/// Applies a new configuration without a restart (provisioning, the settings menu): only the
+/// accounts that changed register again ([`Core::reconfigure`]); their servers are located
+/// anew through `pending`. Calls stay up.
+pub fn apply_config(core: &mut Core, edge: &mut EdgeState, pending: &mut Vec<(Instant, usize)>, config: &Config) {
+    let now = Instant::now();
+    let done = core.reconfigure(now, config);
+    if done.is_empty() {
+        tracing::debug!("configuration applied: nothing changed");
+        return;
+    }
+    let accounts = core.accounts();
+    edge.accounts.retain(|index, (label, _)| accounts.iter().any(|a| a.index == *index && a.label == *label));
+    pending.retain(|(_, index)| accounts.iter().any(|a| a.index == *index));
+    for index in &done.start {
+        pending.retain(|(_, i)| i != index);
+        pending.push((now, *index));
+    }
+    let started: Vec<&str> =
+        accounts.iter().filter(|a| done.start.contains(&a.index)).map(|a| a.label.as_str()).collect();
+    info!(registering = ?started, unregistering = ?done.retired, updated = ?done.updated, "configuration applied");
+    if done.needs_restart {
+        warn!(listen = %config.sip.listen, "sip.listen changed: the phone listens there after a restart");
+    }
+}
+
 /// Runs the phone until SIGINT or SIGTERM, then unregisters and returns. `Err` for what stops
 /// the phone from starting at all (the message names what failed).
-pub async fn run(config: Config, state_dir: &Path, socket: Option<PathBuf>) -> Result<(), String> {
+pub async fn run(store: ConfigStore, state_dir: &Path, socket: Option<PathBuf>) -> Result<(), String> {
+    let config = effective_config(&store);
     let instance = load_or_create_instance(&state_dir.join("instance-id"), &mut OsRng).map_err(|e| e.to_string())?;
     let tls = match &config.sip.tls_ca_file {
         Some(file) => TlsSettings::with_ca_file(file),

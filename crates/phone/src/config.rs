@@ -12,8 +12,12 @@ use sip::uri::{Host, UriError};
 pub use sip::Transport;
 
 mod audio;
+mod input;
+pub mod layers;
 mod trust;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
+pub use input::InputSettings;
+pub use layers::{write_atomically, Layer};
 pub use trust::{agent_pattern_matches, Cidr, CidrError, Untrusted, DEFAULT_AGENT_PATTERN, MAX_AGENT_PATTERN};
 
 /// The whole configuration file.
@@ -29,6 +33,9 @@ pub struct Config {
     /// The `[audio]` table.
     #[serde(default)]
     pub audio: AudioSettings,
+    /// The `[input]` table.
+    #[serde(default)]
+    pub input: InputSettings,
 }
 
 /// The `[sip]` table: the phone's own SIP endpoint.
@@ -263,6 +270,9 @@ pub enum Problem {
     /// An agent-session pattern that is empty, too long or has control characters.
     #[error("a pattern is 1 to 64 printable characters: # a digit, * any digits, the rest literal")]
     BadPattern,
+    /// An `[input.keys]` entry naming an unknown key.
+    #[error("{0}")]
+    BadKey(crate::keymap::KeyMapError),
 }
 
 impl Config {
@@ -283,6 +293,9 @@ impl Config {
         if !FAILBACK_RANGE.contains(&self.sip.failback_secs) {
             let (min, max) = (*FAILBACK_RANGE.start(), *FAILBACK_RANGE.end());
             return invalid("sip.failback_secs".into(), Problem::OutOfRange { min, max });
+        }
+        if let Err(error) = self.input.key_map() {
+            return invalid("input.keys".into(), Problem::BadKey(error));
         }
         if let Err((field, problem)) = self.audio.check() {
             return invalid(format!("audio.{field}"), problem);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod core;
 pub mod device;
 pub mod instance;
+pub mod keymap;
 pub mod media;
 
 pub use crate::core::{AccountInfo, Core, CoreError, Output};

@@ -264,3 +264,32 @@ fn stopping_the_phone_unsubscribes() {
     h.run_for(secs(3600 * 2));
     assert_eq!(subscribes(&h).len(), 2, "nothing after stopping");
 }
+
+#[test]
+fn a_new_configuration_starts_and_ends_subscriptions_without_registering_again() {
+    let base = "[[accounts]]\nlabel = \"office\"\nserver = \"pbx.example.com\"\nuser = \"1001\"\npassword = \"pw\"\n";
+    let mut h = harness("");
+    assert!(subscribes(&h).is_empty());
+    let registers = h.registers_sent().len();
+    let with_voicemail = format!("{base}voicemail = \"*97\"\n");
+    let done = h.core.reconfigure(h.now, &phone::Config::from_toml(&with_voicemail).unwrap());
+    h.drive();
+    assert!(done.start.is_empty(), "{done:?}");
+    assert_eq!(h.registers_sent().len(), registers, "no new REGISTER");
+    let (_, first) = subscribes(&h).pop().expect("a SUBSCRIBE once voicemail is set");
+    respond(&mut h, &first, 200, &[(HeaderName::Expires, "3600")]);
+    h.deliver_from(PBX, &notify(&first, 1, "active", "Messages-Waiting: yes\r\nVoice-Message: 1/0\r\n"));
+    assert!(h.core.message_waiting(0).is_some());
+    // Switched off: unsubscribed, and nothing more.
+    let off = format!("{with_voicemail}mwi_subscribe = false\n");
+    h.core.reconfigure(h.now, &phone::Config::from_toml(&off).unwrap());
+    h.drive();
+    let last = subscribes(&h).pop().unwrap().1;
+    assert_eq!((call_id(&last), last.headers.get(&HeaderName::Expires)), (call_id(&first), Some("0")));
+    h.run_for(secs(7200));
+    assert_eq!(subscribes(&h).len(), 2);
+    // The account removed: its counts are forgotten.
+    h.core.reconfigure(h.now, &phone::Config::from_toml("").unwrap());
+    h.drive();
+    assert_eq!(h.core.message_waiting(0), None);
+}

@@ -131,3 +131,15 @@ fn the_audio_table_names_devices_by_mode_and_is_checked() {
     assert_eq!(problem("[audio.speaker]\noutput = \"file:\"\n"), ("audio.speaker.output".into(), Problem::Empty));
     assert!(Config::from_toml("[audio]\nvolume = 3\n").is_err(), "unknown keys are errors");
 }
+
+#[test]
+fn the_input_table_names_devices_and_its_key_overrides_are_checked() {
+    let config =
+        Config::from_toml("[input]\ndevices = [\"/dev/input/event3\"]\n[input.keys]\nKEY_F5 = \"line1\"\n").unwrap();
+    assert_eq!(config.input.devices, [std::path::PathBuf::from("/dev/input/event3")]);
+    assert!(config.input.key_map().is_ok());
+    let (key, fault) = problem("[input.keys]\nKEY_F5 = \"line99\"\n");
+    assert_eq!(key, "input.keys");
+    assert!(fault.to_string().contains("line99"), "{fault}");
+    assert_eq!(problem("[input.keys]\nKEY_WHAT = \"1\"\n").0, "input.keys");
+}

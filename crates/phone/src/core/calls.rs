@@ -648,7 +648,7 @@ impl Core {
     /// Request-URI's (or To's) user, else the first started one.
     pub(super) fn account_for(&self, request: &Request) -> Option<usize> {
         let user = request.uri().ok().and_then(|uri| uri.as_sip().and_then(|s| s.user.map(str::to_owned)));
-        let started = |i: &usize| self.slots[*i].started.is_some();
+        let started = |i: &usize| self.slots[*i].started.is_some() && self.slots[*i].index != super::RETIRED;
         let by_user =
             (0..self.slots.len()).filter(started).find(|i| Some(&self.slots[*i].account.user) == user.as_ref());
         by_user.or_else(|| (0..self.slots.len()).find(started))

@@ -37,7 +37,8 @@ impl Core {
 
     /// True when INVITE and MESSAGE are taken from any address (`[sip] direct_calls`).
     pub fn direct_calls(&self) -> bool {
-        self.settings.direct_calls_on(self.slots.len())
+        let enabled = self.slots.iter().filter(|slot| slot.index != super::RETIRED).count();
+        self.settings.direct_calls_on(enabled)
     }
 
     /// The guard's verdict on a message arriving by `route`: true when it is refused (dropped,

@@ -67,7 +67,7 @@ impl Core {
         }
         match request.method {
             Method::Notify => match self.mwi_of_notify(request) {
-                Some(index) => self.subscription_notify(now, key, request, index),
+                Some(label) => self.subscription_notify(now, key, request, &label),
                 None if !in_dialog(request) => self.unsolicited_notify(now, key, request, from),
                 None => return false,
             },
@@ -94,19 +94,19 @@ impl Core {
         }
     }
 
-    /// A NOTIFY in account `index`'s subscription dialog (RFC 6665 §4.1.3): 200, the summary
+    /// A NOTIFY in account `label`'s subscription dialog (RFC 6665 §4.1.3): 200, the summary
     /// reported; a terminated subscription starts again.
-    fn subscription_notify(&mut self, now: Instant, key: &TransactionKey, request: &Request, index: usize) {
+    fn subscription_notify(&mut self, now: Instant, key: &TransactionKey, request: &Request, label: &str) {
         if event_package(request).as_deref() != Some(MWI_EVENT) {
             return self.respond_status(now, key, request, 489);
         }
         self.respond_status(now, key, request, 200);
         if let Some(summary) = parse_message_summary(&String::from_utf8_lossy(&request.body)) {
-            self.report_message_summary(index, summary);
+            self.report_message_summary(label, summary);
         }
         if let Ok(Some(state)) = request.headers.typed::<SubscriptionState>() {
             if state.state == SubState::Terminated {
-                self.mwi_terminated_by_server(now, index, state.reason(), state.retry_after());
+                self.mwi_terminated_by_server(now, label, state.reason(), state.retry_after());
             }
         }
     }
@@ -115,13 +115,15 @@ impl Core {
     /// `unsolicited_mwi`) and `check-sync` are taken; check-sync only from a trusted server
     /// (else 403). Other events have no subscription: 481 (RFC 6665 §4.1.3).
     fn unsolicited_notify(&mut self, now: Instant, key: &TransactionKey, request: &Request, from: SocketAddr) {
-        let account = self.account_for(request).map(|slot| self.slots[slot].index);
+        let slot = self.account_for(request);
+        let account = slot.map(|slot| self.slots[slot].index);
         match event_package(request).as_deref() {
             Some(MWI_EVENT) => {
                 self.respond_status(now, key, request, 200);
                 let summary = parse_message_summary(&String::from_utf8_lossy(&request.body));
-                if let (Some(index), Some(summary)) = (account, summary) {
-                    self.report_message_summary(index, summary);
+                if let (Some(slot), Some(summary)) = (slot, summary) {
+                    let label = self.slots[slot].account.label.clone();
+                    self.report_message_summary(&label, summary);
                 }
             }
             Some(event) if CHECK_SYNC_EVENTS.contains(&event) => {

@@ -43,10 +43,11 @@ mod failover;
 mod guard;
 mod message;
 mod mwi;
+mod reconfigure;
 mod transfer;
 mod uas;
 
-use account::AccountSlot;
+use account::{flow_timer, server_name, AccountSlot};
 pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
 pub use calls::{asks_for_auto_answer, capabilities, dial_uri, direct_target, CallId, CallInfo, CallState};
 pub use failover::FAILBACK_INTERVAL;
@@ -56,6 +57,8 @@ pub use mwi::{
     parse_message_summary, MessageSummary, MWI_CONTENT_TYPE, MWI_EVENT, MWI_EXPIRES, MWI_RETRY_FIRST, MWI_RETRY_MAX,
     MWI_UNSUPPORTED_RETRY,
 };
+pub use reconfigure::Reconfigured;
+use reconfigure::RETIRED;
 
 /// How long [`Core::stop`] waits for the registrars before giving up: the phone's exit never
 /// hangs on a silent server.
@@ -287,7 +290,7 @@ impl Core {
             .iter()
             .enumerate()
             .filter(|(_, account)| account.enabled)
-            .map(|(index, account)| AccountSlot { index, account: account.clone(), started: None })
+            .map(|(index, account)| AccountSlot { index, account: account.clone(), started: None, retire_by: None })
             .collect();
         Core {
             settings: config.sip.clone(),
@@ -314,6 +317,7 @@ impl Core {
     pub fn accounts(&self) -> Vec<AccountInfo> {
         self.slots
             .iter()
+            .filter(|slot| slot.index != RETIRED)
             .map(|slot| AccountInfo {
                 index: slot.index,
                 label: slot.account.label.clone(),
@@ -480,6 +484,7 @@ impl Core {
         }
         self.calls_handle_timeout(now);
         self.mwi_handle_timeout(now);
+        self.drop_retired(now);
         self.pump(now);
         if let Life::Stopping { deadline } = self.life {
             if now >= deadline {
@@ -524,7 +529,9 @@ impl Core {
                 started.failback_at,
             ]
         });
-        parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout(), self.mwi_timeout()]).flatten().min()
+        let retired = self.retire_timeout();
+        let parts = parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout(), retired]);
+        parts.chain([self.mwi_timeout()]).flatten().min()
     }
 
     /// Runs account `slot`'s keep-alive actions due by `now` (RFC 5626 §4.4).
@@ -585,6 +592,7 @@ impl Core {
                 break;
             }
         }
+        self.drop_retired(now);
         if matches!(self.life, Life::Stopping { .. }) && self.slots.iter().all(AccountSlot::is_unregistered) {
             self.finish_stop();
         }
@@ -607,6 +615,7 @@ impl Core {
                     }
                 }
             }
+            registration::Output::State(_) if self.slots[slot].index == RETIRED => {}
             registration::Output::State(state) => {
                 let (index, label) = (self.slots[slot].index, self.slots[slot].account.label.clone());
                 self.outbox.push_back(Output::AccountState { index, label, state: state.clone() });
@@ -772,19 +781,4 @@ impl Core {
             self.outbox.push_back(Output::Stopped);
         }
     }
-}
-
-/// The TLS server name of `target` (RFC 5922 §4), `None` for other transports.
-fn server_name(target: &Target) -> Option<String> {
-    (target.transport == Transport::Tls).then(|| target.host.clone())
-}
-
-/// The Flow-Timer of a 2xx to REGISTER (RFC 5626 §4.4.1, §11.2): the registrar's longest wait
-/// between keep-alives, in seconds. Keep-alives then go every 80–100% of it.
-fn flow_timer(response: &sip::Response) -> Option<u64> {
-    if !(200..300).contains(&response.status) {
-        return None;
-    }
-    let value = response.headers.get(&HeaderName::from_bytes("Flow-Timer"))?.trim();
-    value.parse::<u64>().ok().filter(|s| (1..=86_400).contains(s))
 }

@@ -17,7 +17,7 @@ use sip::header::{CSeq, CallId, Expires, MinExpires, RetryAfter};
 use sip::transaction::TransactionKey;
 use sip::{HeaderName, Method, Request, Response};
 
-use super::{Core, Life, Route};
+use super::{Core, Life, Route, RETIRED};
 use crate::config::Account;
 
 /// The event package (RFC 3842 §3.1).
@@ -119,17 +119,17 @@ pub(super) struct Subscription {
     phase: Phase,
 }
 
-/// The core's subscriptions, their client transactions and the last summary of each account.
+/// The core's subscriptions, their client transactions and the last summary of each account,
+/// all by account label (stable when a new configuration renumbers the accounts).
 #[derive(Debug, Default)]
 pub(super) struct Mwi {
-    /// By account index.
-    subs: BTreeMap<usize, Subscription>,
-    /// SUBSCRIBE client transactions → account index.
-    clients: BTreeMap<TransactionKey, usize>,
+    subs: BTreeMap<String, Subscription>,
+    /// SUBSCRIBE client transactions → account label.
+    clients: BTreeMap<TransactionKey, String>,
     /// The last summary of each account (from its subscription or an unsolicited NOTIFY).
-    pub summaries: BTreeMap<usize, MessageSummary>,
+    summaries: BTreeMap<String, MessageSummary>,
     /// A server without MWI was logged (once per account).
-    unsupported_logged: BTreeMap<usize, bool>,
+    unsupported_logged: BTreeMap<String, bool>,
 }
 
 /// 64 random bits as hex.
@@ -303,32 +303,40 @@ impl Core {
     /// Account `slot` registered: it subscribes to its message summary when it should and has
     /// no subscription on this registrar route yet.
     pub(super) fn mwi_registered(&mut self, now: Instant, slot: usize) {
-        let index = self.slots[slot].index;
+        let label = self.slots[slot].account.label.clone();
         let Some(started) = self.slots[slot].started.as_ref() else { return };
-        if !self.slots[slot].account.subscribes_mwi() || self.life != Life::Running {
+        let subscribes = self.slots[slot].account.subscribes_mwi() && self.slots[slot].index != RETIRED;
+        if !subscribes || self.life != Life::Running {
             return;
         }
         let to = started.target.addr;
-        if self.mwi.subs.get(&index).is_some_and(|sub| sub.route.to == to) {
+        if self.mwi.subs.get(&label).is_some_and(|sub| sub.route.to == to && sub.phase != Phase::Ended) {
             return;
         }
         let transport = started.target.transport;
         let flow = if transport.is_reliable() { started.flow } else { None };
         let route = Route { to, transport, flow };
         let local = started.routes[started.current].1.local;
-        let server_name = super::server_name(&started.target);
+        let server_name = super::account::server_name(&started.target);
         let sub = Subscription::new(route, server_name, local, &mut self.rng);
-        self.mwi.subs.insert(index, sub);
-        self.mwi_send(now, index, MWI_EXPIRES);
+        self.mwi.subs.insert(label.clone(), sub);
+        self.mwi_send(now, &label, MWI_EXPIRES);
     }
 
-    /// Sends account `index`'s next SUBSCRIBE with `expires`.
-    fn mwi_send(&mut self, now: Instant, index: usize, expires: u32) {
-        let Some(slot) = self.slots.iter().position(|s| s.index == index) else { return };
+    /// The slot of the account labelled `label`: the configured one, else a retired one.
+    fn slot_of_label(&self, label: &str) -> Option<usize> {
+        let of =
+            |active: bool| self.slots.iter().position(|s| s.account.label == label && (s.index != RETIRED) == active);
+        of(true).or_else(|| of(false))
+    }
+
+    /// Sends account `label`'s next SUBSCRIBE with `expires`.
+    fn mwi_send(&mut self, now: Instant, label: &str, expires: u32) {
+        let Some(slot) = self.slot_of_label(label) else { return };
         let Some(started) = self.slots[slot].started.as_ref() else { return };
         let contact = format!("<{}>", started.registration.contact_uri());
         let account = &self.slots[slot].account;
-        let Some(sub) = self.mwi.subs.get_mut(&index) else { return };
+        let Some(sub) = self.mwi.subs.get_mut(label) else { return };
         let Ok(request) = sub.build(account, &contact, &self.settings.user_agent, expires, &mut self.rng) else {
             sub.phase = Phase::Ended;
             return;
@@ -337,10 +345,10 @@ impl Core {
         let transport = sub.route.transport;
         match self.layer.send_request(now, request, transport, &mut self.rng) {
             Ok(key) => {
-                self.mwi.clients.insert(key, index);
+                self.mwi.clients.insert(key, label.to_owned());
             }
             Err(_) => {
-                if let Some(sub) = self.mwi.subs.get_mut(&index).filter(|s| s.phase == Phase::Sending) {
+                if let Some(sub) = self.mwi.subs.get_mut(label).filter(|s| s.phase == Phase::Sending) {
                     sub.failed(now, None);
                 }
             }
@@ -354,7 +362,7 @@ impl Core {
 
     /// Where a SUBSCRIBE of transaction `key` goes, with its TLS server name.
     pub(super) fn mwi_route(&self, key: &TransactionKey) -> Option<(Route, Option<String>)> {
-        let sub = self.mwi.clients.get(key).and_then(|index| self.mwi.subs.get(index))?;
+        let sub = self.mwi.clients.get(key).and_then(|label| self.mwi.subs.get(label))?;
         Some((sub.route, sub.server_name.clone()))
     }
 
@@ -363,10 +371,10 @@ impl Core {
         if response.status < 200 {
             return;
         }
-        let Some(&index) = self.mwi.clients.get(key) else { return };
-        let Some(slot) = self.slots.iter().position(|s| s.index == index) else { return };
+        let Some(label) = self.mwi.clients.get(key).cloned() else { return };
+        let Some(slot) = self.slot_of_label(&label) else { return };
         let account = &self.slots[slot].account;
-        let Some(sub) = self.mwi.subs.get_mut(&index) else { return };
+        let Some(sub) = self.mwi.subs.get_mut(&label) else { return };
         if !sub.answers(response) || sub.phase != Phase::Sending {
             return;
         }
@@ -375,14 +383,14 @@ impl Core {
             200..=299 => sub.accepted(now, response),
             401 | 407 if sub.take_challenge(response, account) => {
                 let expires = sub.expires;
-                self.mwi_send(now, index, expires);
+                self.mwi_send(now, &label, expires);
             }
             423 => {
                 let min = response.headers.typed::<MinExpires>().ok().flatten().map(|m| m.0);
                 match min.filter(|m| *m > sub.expires && *m <= 86_400) {
                     Some(min) => {
                         sub.expires = min;
-                        self.mwi_send(now, index, min);
+                        self.mwi_send(now, &label, min);
                     }
                     None => sub.failed(now, retry_after),
                 }
@@ -390,15 +398,14 @@ impl Core {
             404 | 405 | 489 | 501 => {
                 let status = response.status;
                 sub.phase = Phase::Waiting { at: now + MWI_UNSUPPORTED_RETRY };
-                if !self.mwi.unsupported_logged.insert(index, true).unwrap_or(false) {
-                    let label = &self.slots[slot].account.label;
+                if !self.mwi.unsupported_logged.insert(label.clone(), true).unwrap_or(false) {
                     tracing::info!(account = %label, status, "the server offers no message waiting indication; asking again hourly");
                 }
             }
             481 if sub.dialog.is_some() => {
                 // The server forgot the subscription: a new one at once (RFC 6665 §4.1.2.2).
                 sub.restart(&mut self.rng);
-                self.mwi_send(now, index, MWI_EXPIRES);
+                self.mwi_send(now, &label, MWI_EXPIRES);
             }
             _ => sub.failed(now, retry_after),
         }
@@ -406,8 +413,8 @@ impl Core {
 
     /// A SUBSCRIBE of ours got no final response (timeout, transport error).
     pub(super) fn mwi_failure(&mut self, now: Instant, key: &TransactionKey) {
-        let Some(&index) = self.mwi.clients.get(key) else { return };
-        if let Some(sub) = self.mwi.subs.get_mut(&index).filter(|s| s.phase == Phase::Sending) {
+        let Some(label) = self.mwi.clients.get(key) else { return };
+        if let Some(sub) = self.mwi.subs.get_mut(label).filter(|s| s.phase == Phase::Sending) {
             sub.failed(now, None);
         }
     }
@@ -427,20 +434,20 @@ impl Core {
         if self.life != Life::Running {
             return;
         }
-        let due: Vec<(usize, bool)> = self
+        let due: Vec<(String, bool)> = self
             .mwi
             .subs
             .iter()
             .filter(|(_, sub)| sub.due().is_some_and(|at| at <= now))
-            .map(|(index, sub)| (*index, matches!(sub.phase, Phase::Waiting { .. })))
+            .map(|(label, sub)| (label.clone(), matches!(sub.phase, Phase::Waiting { .. })))
             .collect();
-        for (index, fresh) in due {
-            if let Some(sub) = self.mwi.subs.get_mut(&index) {
+        for (label, fresh) in due {
+            if let Some(sub) = self.mwi.subs.get_mut(&label) {
                 if fresh {
                     sub.restart(&mut self.rng);
                 }
                 let expires = sub.expires;
-                self.mwi_send(now, index, expires);
+                self.mwi_send(now, &label, expires);
             }
         }
     }
@@ -448,41 +455,72 @@ impl Core {
     /// The phone stops: every active subscription is ended (SUBSCRIBE with Expires: 0,
     /// RFC 6665 §4.1.2.3); nobody waits for the answers.
     pub(super) fn mwi_stop(&mut self, now: Instant) {
-        let active: Vec<usize> = self
-            .mwi
-            .subs
-            .iter()
-            .filter(|(_, sub)| matches!(sub.phase, Phase::Active { .. }) && sub.dialog.is_some())
-            .map(|(index, _)| *index)
-            .collect();
-        for index in active {
-            self.mwi_send(now, index, 0);
+        let labels: Vec<String> = self.mwi.subs.keys().cloned().collect();
+        for label in labels {
+            self.mwi_end(now, &label);
         }
-        for sub in self.mwi.subs.values_mut() {
+    }
+
+    /// Ends account `label`'s subscription: SUBSCRIBE with Expires: 0 when it is active
+    /// (RFC 6665 §4.1.2.3), nobody waiting for the answer; nothing more is sent for it.
+    fn mwi_end(&mut self, now: Instant, label: &str) {
+        let Some(sub) = self.mwi.subs.get_mut(label) else { return };
+        if matches!(sub.phase, Phase::Active { .. }) && sub.dialog.is_some() {
+            self.mwi_send(now, label, 0);
+        }
+        if let Some(sub) = self.mwi.subs.get_mut(label) {
             sub.phase = Phase::Ended;
         }
     }
 
-    /// The account whose subscription dialog a NOTIFY is in: our Call-ID, our tag as its To
-    /// tag (RFC 6665 §4.1.2.4: it may come before the 2xx to our SUBSCRIBE).
-    pub(super) fn mwi_of_notify(&self, request: &Request) -> Option<usize> {
+    /// A new configuration was applied: subscriptions of accounts gone or no longer
+    /// subscribing end (and their summaries are forgotten); registered accounts that now
+    /// subscribe start.
+    pub(super) fn mwi_reconfigured(&mut self, now: Instant) {
+        let configured = |core: &Core, label: &str, subscribing: bool| {
+            let fits = |s: &&super::account::AccountSlot| !subscribing || s.account.subscribes_mwi();
+            core.slots.iter().filter(|s| s.index != RETIRED && s.account.label == label).any(|s| fits(&s))
+        };
+        let unwanted: Vec<String> =
+            self.mwi.subs.keys().filter(|label| !configured(self, label, true)).cloned().collect();
+        for label in unwanted {
+            self.mwi_end(now, &label);
+        }
+        let gone: Vec<String> =
+            self.mwi.summaries.keys().filter(|label| !configured(self, label, false)).cloned().collect();
+        for label in gone {
+            self.mwi.summaries.remove(&label);
+        }
+        for slot in 0..self.slots.len() {
+            let registered = self.slots[slot].started.as_ref().is_some_and(|s| {
+                matches!(s.registration.state(), Some(sip::registration::RegistrationState::Registered { .. }))
+            });
+            if registered {
+                self.mwi_registered(now, slot);
+            }
+        }
+    }
+
+    /// The account (label) whose subscription dialog a NOTIFY is in: our Call-ID, our tag as
+    /// its To tag (RFC 6665 §4.1.2.4: it may come before the 2xx to our SUBSCRIBE).
+    pub(super) fn mwi_of_notify(&self, request: &Request) -> Option<String> {
         let call_id = request.headers.typed::<CallId>().ok().flatten()?.0;
         let to = request.headers.typed::<sip::header::To>().ok().flatten()?;
         let tag = to.tag()?;
-        self.mwi.subs.iter().find(|(_, s)| s.call_id == call_id && s.from_tag == tag).map(|(index, _)| *index)
+        self.mwi.subs.iter().find(|(_, s)| s.call_id == call_id && s.from_tag == tag).map(|(label, _)| label.clone())
     }
 
-    /// A NOTIFY of account `index`'s subscription said `Subscription-State: terminated`
+    /// A NOTIFY of account `label`'s subscription said `Subscription-State: terminated`
     /// (RFC 6665 §4.1.3): subscribe again at once after `deactivated` or `timeout`, after
     /// `retry-after` when given, an hour later after `rejected`, `noresource` or `invariant`.
     pub(super) fn mwi_terminated_by_server(
         &mut self,
         now: Instant,
-        index: usize,
+        label: &str,
         reason: Option<&str>,
         retry: Option<u32>,
     ) {
-        let Some(sub) = self.mwi.subs.get_mut(&index) else { return };
+        let Some(sub) = self.mwi.subs.get_mut(label).filter(|s| s.phase != Phase::Ended) else { return };
         let wait = match (reason.map(str::to_ascii_lowercase).as_deref(), retry) {
             (_, Some(seconds)) => Duration::from_secs(u64::from(seconds.min(86_400))),
             (Some("rejected" | "noresource" | "invariant"), None) => MWI_UNSUPPORTED_RETRY,
@@ -493,9 +531,14 @@ impl Core {
         sub.phase = Phase::Waiting { at: now + wait };
     }
 
-    /// Account `index`'s message summary changed: remembered and reported.
-    pub(super) fn report_message_summary(&mut self, index: usize, summary: MessageSummary) {
-        self.mwi.summaries.insert(index, summary);
+    /// Account `label`'s message summary changed: remembered and reported (when the account
+    /// is still configured).
+    pub(super) fn report_message_summary(&mut self, label: &str, summary: MessageSummary) {
+        let Some(index) = self.slots.iter().find(|s| s.index != RETIRED && s.account.label == label).map(|s| s.index)
+        else {
+            return;
+        };
+        self.mwi.summaries.insert(label.to_owned(), summary);
         let MessageSummary { waiting, new, old, .. } = summary;
         self.outbox.push_back(super::Output::MessageWaiting { account: index, waiting, new, old });
     }
@@ -503,6 +546,7 @@ impl Core {
     /// The last message summary of account `index` (from its subscription or an unsolicited
     /// NOTIFY), if any came.
     pub fn message_waiting(&self, index: usize) -> Option<MessageSummary> {
-        self.mwi.summaries.get(&index).copied()
+        let slot = self.slots.iter().find(|s| s.index == index && index != RETIRED)?;
+        self.mwi.summaries.get(&slot.account.label).copied()
     }
 }

@@ -52,7 +52,7 @@ impl Core {
     /// The domain of call `call`'s account, for dialing a bare number.
     fn call_domain(&self, call: CallId) -> String {
         let account = self.calls.get(&call).map(|c| c.account);
-        let slot = self.slots.iter().find(|s| Some(s.index) == account);
+        let slot = self.slots.iter().find(|s| s.index != super::RETIRED && Some(s.index) == account);
         slot.and_then(|s| sip::uri::Host::parse_with_port(&s.account.server).ok())
             .map(|(h, _)| h.to_string())
             .unwrap_or_default()
