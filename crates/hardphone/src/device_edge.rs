@@ -185,6 +185,14 @@ impl DeviceEdge {
                 };
                 self.input(Input::Account { index: *index, label: label.clone(), registered, state_text });
             }
+            // A server saying "yes" without counts still lights the lamp (RFC 3842 §5.2).
+            Output::MessageWaiting { account, waiting, new, old } => {
+                let new = if *waiting { (*new).max(1) } else { 0 };
+                self.input(Input::MessageWaiting { account: *account, new, old: *old });
+            }
+            Output::TextMessage { from, text, .. } => {
+                self.input(Input::TextMessage { from: from.clone(), text: text.clone() })
+            }
             _ => {}
         }
     }

@@ -25,6 +25,8 @@ pub enum Command {
     Update(Box<NegotiatedAudio>),
     /// Send these DTMF digits (RFC 4733).
     Dtmf(String),
+    /// Mute (`true`) or unmute the microphone: silence is sent meanwhile, so RTP keeps flowing.
+    Mute(bool),
     /// The call ended: send RTCP BYE, log the quality line, close the devices.
     Stop,
 }
@@ -167,6 +169,7 @@ fn run(
     info!(call = %name, codec = session.send_codec().kind.name(), remote = %session.remote_rtp(), "media started");
     let (mut mic, mut speaker) = (vec![0i16; frame], vec![0i16; frame]);
     let mut next_report = Instant::now();
+    let mut muted = false;
     loop {
         match commands.try_recv() {
             Ok(Command::Update(negotiated)) => update(&mut session, &negotiated),
@@ -175,10 +178,11 @@ fn run(
                     warn!(call = %name, %error, "DTMF not sent");
                 }
             }
+            Ok(Command::Mute(on)) => muted = on,
             Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
             Err(mpsc::TryRecvError::Empty) => {}
         }
-        if capture.read_period(&mut mic).is_err() {
+        if capture.read_period(&mut mic).is_err() || muted {
             mic.fill(0);
         }
         let now = Instant::now();

@@ -342,6 +342,14 @@ impl Phone {
                 edge.media_changed(call, media);
             }
             Output::Dtmf { call, digit } => info!(%call, %digit, "DTMF (SIP INFO)"),
+            Output::MessageWaiting { account, waiting, new, old } => {
+                info!(account, waiting, new, old, "message waiting")
+            }
+            Output::TextMessage { account, from, text } => info!(?account, %from, %text, "text message"),
+            Output::CheckSync { account } => {
+                info!(account, "check-sync: configuration fetch requested");
+                crate::provision::provisioning_check_sync(&mut self.edge, account);
+            }
             Output::TransferRequest { call, target } => {
                 let answer = crate::ctl::exec::dial_for_transfer(core, edge, call, &target);
                 info!(%call, %target, %answer, "transfer requested (REFER)");

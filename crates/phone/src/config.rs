@@ -15,6 +15,7 @@ mod audio;
 mod device;
 mod input;
 pub mod layers;
+mod trust;
 pub use audio::{AudioSettings, DeviceName, ModeDevices, ToneRegion, SAMPLE_RATES};
 pub use device::{
     DeviceSettings, ForwardingSettings, RingtoneName, SpeedDialSettings, VolumeSettings, DEFAULT_ADMIN_PIN, MAX_LINES,
@@ -23,6 +24,7 @@ pub use input::InputSettings;
 pub use layers::{write_atomically, Layer};
 mod provisioning;
 pub use provisioning::ProvisioningSettings;
+pub use trust::{agent_pattern_matches, Cidr, CidrError, Untrusted, DEFAULT_AGENT_PATTERN, MAX_AGENT_PATTERN};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
@@ -65,6 +67,18 @@ pub struct SipSettings {
     /// A PEM file of CA certificates trusted for TLS servers, besides the system's roots (a PBX
     /// with a private CA).
     pub tls_ca_file: Option<std::path::PathBuf>,
+    /// The trusted-server guard (default on): INVITE, MESSAGE, NOTIFY and REFER outside a
+    /// dialog are taken only from the addresses of the accounts' registrars and proxies and
+    /// from [`SipSettings::trusted`]; others get [`SipSettings::untrusted`].
+    pub trusted_only: bool,
+    /// What an untrusted request gets: nothing (`"drop"`, the default) or `"403"`.
+    pub untrusted: Untrusted,
+    /// Calls (INVITE) and text messages (MESSAGE) from any address are taken, for direct calls
+    /// between phones (`sip:user@IP`). Unset: on when no account is enabled (a phone fresh out
+    /// of the box), off otherwise.
+    pub direct_calls: Option<bool>,
+    /// More trusted addresses or networks, `["10.0.0.5", "10.1.0.0/16"]`.
+    pub trusted: Vec<Cidr>,
 }
 
 impl Default for SipSettings {
@@ -75,6 +89,10 @@ impl Default for SipSettings {
             failback_secs: 300,
             user_agent: format!("Hardphone/{}", env!("CARGO_PKG_VERSION")),
             tls_ca_file: None,
+            trusted_only: true,
+            untrusted: Untrusted::Drop,
+            direct_calls: None,
+            trusted: Vec::new(),
         }
     }
 }
@@ -171,6 +189,14 @@ pub struct Account {
     /// waiting indication (RFC 3842) the phone subscribes to; none for no voicemail.
     #[serde(default)]
     pub voicemail: Option<String>,
+    /// With `auto_answer = "vicidial"`: the caller-ID name of the agent's session call, in the
+    /// pattern syntax of [`agent_pattern_matches`] (`#` a digit, `*` any digits, the rest
+    /// literal); [`DEFAULT_AGENT_PATTERN`] when unset.
+    #[serde(default)]
+    pub agent_pattern: Option<String>,
+    /// Subscribe to message waiting (RFC 3842) at the registrar; unset: when `voicemail` is set.
+    #[serde(default)]
+    pub mwi_subscribe: Option<bool>,
 }
 
 fn default_expires() -> u32 {
@@ -185,6 +211,25 @@ impl Account {
     /// The digest user name: `auth_user`, or `user`.
     pub fn auth_user(&self) -> &str {
         self.auth_user.as_deref().unwrap_or(&self.user)
+    }
+
+    /// The agent-session caller-ID pattern: `agent_pattern`, or [`DEFAULT_AGENT_PATTERN`].
+    pub fn agent_pattern(&self) -> &str {
+        self.agent_pattern.as_deref().unwrap_or(DEFAULT_AGENT_PATTERN)
+    }
+
+    /// True when the account subscribes to message waiting: `mwi_subscribe`, else whether a
+    /// voicemail number is set.
+    pub fn subscribes_mwi(&self) -> bool {
+        self.mwi_subscribe.unwrap_or(self.voicemail.is_some())
+    }
+}
+
+impl SipSettings {
+    /// True when INVITE and MESSAGE are taken from any address: `direct_calls`, else whether
+    /// no account is enabled (`enabled_accounts`).
+    pub fn direct_calls_on(&self, enabled_accounts: usize) -> bool {
+        self.direct_calls.unwrap_or(enabled_accounts == 0)
     }
 }
 
@@ -272,6 +317,9 @@ pub enum Problem {
     /// An admin PIN that is not 4 to 12 digits.
     #[error("must be 4 to 12 digits")]
     BadPin,
+    /// An agent-session pattern that is empty, too long or has control characters.
+    #[error("a pattern is 1 to 64 printable characters: # a digit, * any digits, the rest literal")]
+    BadPattern,
     /// An `[input.keys]` entry naming an unknown key.
     #[error("{0}")]
     BadKey(crate::keymap::KeyMapError),
@@ -341,6 +389,11 @@ impl Account {
         if !EXPIRES_RANGE.contains(&self.expires) {
             let (min, max) = (*EXPIRES_RANGE.start(), *EXPIRES_RANGE.end());
             return Err(("expires", Problem::OutOfRange { min, max }));
+        }
+        if let Some(pattern) = &self.agent_pattern {
+            if pattern.is_empty() || pattern.len() > MAX_AGENT_PATTERN || pattern.chars().any(char::is_control) {
+                return Err(("agent_pattern", Problem::BadPattern));
+            }
         }
         Ok(())
     }

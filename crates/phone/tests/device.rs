@@ -660,6 +660,7 @@ fn late_report_of_a_dropped_dial_is_hung_up() {
         outgoing: true,
         state: CallState::Dialing,
         auto_answer: false,
+        agent_session: false,
     };
     let out = rig.input(Input::Call(info));
     assert_eq!(actions(&out), [DeviceOutput::Hangup(phone::core::CallId(77))]);

@@ -83,6 +83,7 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
                 outgoing: pick(rng, 2) == 0,
                 state: CallState::Incoming,
                 auto_answer: pick(rng, 4) == 0,
+                agent_session: pick(rng, 6) == 0,
             });
             info.state = state(rng);
             Input::Call(info)
@@ -97,6 +98,7 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
                 outgoing: false,
                 state: CallState::Incoming,
                 auto_answer: pick(rng, 5) == 0,
+                agent_session: pick(rng, 6) == 0,
             })
         }
         14 => Input::DialFailed { account, target: ["2002", "0123", ""][pick(rng, 3) as usize].to_owned() },
@@ -122,6 +124,10 @@ fn input(rng: &mut ChaCha8Rng, rig: &Rig) -> Option<Input> {
             addresses: vec![std::net::IpAddr::from([10, 0, 0, 1])],
             mac: None,
             sip_port: pick(rng, 65_536) as u16,
+        },
+        21 if pick(rng, 2) == 0 => Input::TextMessage {
+            from: ["\"Bob\" <sip:2002@pbx>", "", "garbage <"][pick(rng, 3) as usize].to_owned(),
+            text: ["hello", "", "line\r\nbreak\u{7}"][pick(rng, 3) as usize].to_owned(),
         },
         _ => return None,
     })

@@ -25,11 +25,21 @@ pub struct CallMedia {
     pub negotiated: Option<NegotiatedAudio>,
     /// The media thread, once started.
     pub engine: Option<MediaHandle>,
+    /// The microphone is muted (an agent session's hold).
+    pub muted: bool,
 }
 
 impl CallMedia {
     fn new(socket: UdpSocket) -> CallMedia {
-        CallMedia { socket: Some(socket), negotiated: None, engine: None }
+        CallMedia { socket: Some(socket), negotiated: None, engine: None, muted: false }
+    }
+
+    /// Mutes or unmutes the microphone of this call (silence is sent: RTP keeps flowing).
+    pub fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
+        if let Some(engine) = &self.engine {
+            engine.send(Command::Mute(muted));
+        }
     }
 }
 
@@ -92,7 +102,12 @@ impl EdgeState {
                     self.devices.clone(),
                     self.opener.clone(),
                 ) {
-                    Ok(engine) => slot.engine = Some(engine),
+                    Ok(engine) => {
+                        if slot.muted {
+                            engine.send(Command::Mute(true));
+                        }
+                        slot.engine = Some(engine);
+                    }
                     Err(error) => tracing::warn!(%call, %error, "media not started"),
                 }
             }
@@ -150,11 +165,20 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
         }
         Request::Hold(call) => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
-            done(core.set_hold(now, call, true), call)
+            match core.set_hold(now, call, true) {
+                Err(phone::CoreError::AgentSession(_)) => mute(edge, call, true),
+                result => done(result, call),
+            }
         }
         Request::Resume(call) => {
-            let Some(call) = pick(&calls, call, |s| *s == CallState::Held) else { return error("no held call") };
-            done(core.set_hold(now, call, false), call)
+            let muted = |id: CallId| edge.media.get(&id).is_some_and(|m| m.muted);
+            let agent = calls.iter().rev().find(|c| c.agent_session && muted(c.id)).map(|c| c.id.0);
+            let named = call.or(agent);
+            let Some(call) = pick(&calls, named, |s| *s == CallState::Held) else { return error("no held call") };
+            match core.set_hold(now, call, false) {
+                Err(phone::CoreError::AgentSession(_)) => mute(edge, call, false),
+                result => done(result, call),
+            }
         }
         Request::Dtmf { digits, call } => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
@@ -213,6 +237,17 @@ pub fn dial_for_transfer(core: &mut Core, edge: &mut EdgeState, referred_by: Cal
     }
 }
 
+/// An agent session's hold and resume: the microphone is muted or unmuted, RTP keeps flowing.
+fn mute(edge: &mut EdgeState, call: CallId, muted: bool) -> Value {
+    match edge.media.get_mut(&call) {
+        Some(media) => {
+            media.set_muted(muted);
+            json!({ "ok": true, "call": call.0, "muted": muted })
+        }
+        None => error("the call has no media"),
+    }
+}
+
 fn done(result: Result<(), phone::CoreError>, call: CallId) -> Value {
     match result {
         Ok(()) => json!({ "ok": true, "call": call.0 }),
@@ -235,7 +270,9 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
         .iter()
         .map(|a| {
             let state = edge.accounts.get(&a.index).map(|(_, s)| s.as_str()).unwrap_or("starting");
-            json!({ "index": a.index, "label": a.label, "server": a.server, "state": state })
+            let mwi =
+                core.message_waiting(a.index).map(|m| json!({ "waiting": m.waiting, "new": m.new, "old": m.old }));
+            json!({ "index": a.index, "label": a.label, "server": a.server, "state": state, "message_waiting": mwi })
         })
         .collect();
     let calls: Vec<Value> = core
@@ -253,6 +290,8 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
                 "codec": media.map(|m| m.codec.name.clone()),
                 "remote_rtp": media.map(|m| format!("{:?}:{}", m.remote_rtp.host, m.remote_rtp.port)),
                 "quality": quality,
+                "agent_session": c.agent_session,
+                "muted": edge.media.get(&c.id).is_some_and(|m| m.muted),
             })
         })
         .collect();

@@ -45,9 +45,10 @@ pub enum Request {
     Answer(Option<u64>),
     /// Hang up `call` (default: the newest live one).
     Hangup(Option<u64>),
-    /// Put `call` on hold (default: the active one).
+    /// Put `call` on hold (default: the active one); a VICIdial agent session is muted instead
+    /// (RTP keeps flowing).
     Hold(Option<u64>),
-    /// Take `call` off hold (default: the held one).
+    /// Take `call` off hold (default: a muted agent session, else the held one).
     Resume(Option<u64>),
     /// Send DTMF digits on `call` (default: the active one).
     Dtmf {

@@ -845,3 +845,4 @@ pub fn tone_share(samples: &[i16], rate: u32, freq: f64) -> f64 {
 }
 
 pub mod baresip;
+pub mod sipp;

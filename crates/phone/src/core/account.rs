@@ -182,3 +182,18 @@ pub(super) fn registration_config(
         user_agent,
     })
 }
+
+/// The TLS server name of `target` (RFC 5922 §4), `None` for other transports.
+pub(super) fn server_name(target: &Target) -> Option<String> {
+    (target.transport == Transport::Tls).then(|| target.host.clone())
+}
+
+/// The Flow-Timer of a 2xx to REGISTER (RFC 5626 §4.4.1, §11.2): the registrar's longest wait
+/// between keep-alives, in seconds. Keep-alives then go every 80–100% of it.
+pub(super) fn flow_timer(response: &sip::Response) -> Option<u64> {
+    if !(200..300).contains(&response.status) {
+        return None;
+    }
+    let value = response.headers.get(&sip::HeaderName::from_bytes("Flow-Timer"))?.trim();
+    value.parse::<u64>().ok().filter(|s| (1..=86_400).contains(s))
+}

@@ -68,6 +68,30 @@ pub struct CallInfo {
     /// An incoming call the account's `auto_answer` says to answer at once (the edge answers
     /// it with [`Core::answer`]).
     pub auto_answer: bool,
+    /// A VICIdial agent session (`auto_answer = "vicidial"`): the agent's session call from a
+    /// trusted server whose caller-ID name matches the account's `agent_pattern`, or asking for
+    /// auto-answer by header. It is answered at once, never held ([`CoreError::AgentSession`]:
+    /// the edge mutes instead, so RTP keeps flowing), and its end without our hangup is an
+    /// alarm ([`CallInfo::agent_session_lost`]).
+    pub agent_session: bool,
+}
+
+impl CallInfo {
+    /// True when this is an agent session that ended without our hangup: BYE from the far end,
+    /// an expired session timer, no response or no ACK, a failure. The phone alerts the agent.
+    pub fn agent_session_lost(&self) -> bool {
+        let lost = |reason: &EndReason| {
+            matches!(
+                reason,
+                EndReason::RemoteHangup
+                    | EndReason::SessionExpired
+                    | EndReason::NoResponse
+                    | EndReason::NoAck
+                    | EndReason::Failed
+            )
+        };
+        self.agent_session && matches!(&self.state, CallState::Ended(reason) if lost(reason))
+    }
 }
 
 /// How long an ended call is kept, for its last transactions (a challenged BYE).
@@ -85,6 +109,7 @@ pub(super) struct CallSlot {
     pub outgoing: bool,
     pub state: CallState,
     pub auto_answer: bool,
+    pub agent_session: bool,
     /// Our SDP parameters: address, the edge's RTP port, o= id and version.
     pub local: Option<LocalMedia>,
     /// Our last session description sent (offer or answer).
@@ -122,6 +147,7 @@ impl CallSlot {
             outgoing: self.outgoing,
             state: self.state.clone(),
             auto_answer: self.auto_answer && self.state == CallState::Incoming,
+            agent_session: self.agent_session,
         }
     }
 }
@@ -209,6 +235,7 @@ impl Core {
             outgoing: true,
             state: CallState::Dialing,
             auto_answer: false,
+            agent_session: false,
             local: Some(local),
             our_sdp: Some(offer),
             media: None,
@@ -270,9 +297,12 @@ impl Core {
     }
 
     /// Puts call `call` on hold (`hold`) or takes it off (RFC 3264 §8.4: a re-INVITE offering
-    /// sendonly, then sendrecv).
+    /// sendonly, then sendrecv). An agent session is never held: [`CoreError::AgentSession`].
     pub fn set_hold(&mut self, now: Instant, call: CallId, hold: bool) -> Result<(), CoreError> {
         let slot = self.calls.get_mut(&call).ok_or(CoreError::UnknownCall(call))?;
+        if slot.agent_session {
+            return Err(CoreError::AgentSession(call));
+        }
         let (Some(local), Some(previous)) = (slot.local.as_mut(), slot.our_sdp.as_ref()) else {
             return Err(CoreError::CallState(call));
         };
@@ -335,6 +365,7 @@ impl Core {
             }
         };
         let remote = request.headers.get(&HeaderName::From).map(strip_tag).unwrap_or_default();
+        let agent_session = slot.is_some_and(|slot| self.is_agent_session(slot, request, route));
         let id = self.new_call_id();
         let mut call = CallSlot {
             account: slot.map(|s| self.slots[s].index).unwrap_or(usize::MAX),
@@ -345,9 +376,11 @@ impl Core {
             state: CallState::Incoming,
             auto_answer: slot.is_some_and(|slot| match self.slots[slot].account.auto_answer {
                 AutoAnswer::Off => false,
-                AutoAnswer::Header | AutoAnswer::Vicidial => asks_for_auto_answer(request),
+                AutoAnswer::Header => asks_for_auto_answer(request),
+                AutoAnswer::Vicidial => agent_session,
                 AutoAnswer::Always => true,
             }),
+            agent_session,
             local: None,
             our_sdp: None,
             media: None,
@@ -613,7 +646,7 @@ impl Core {
 
     /// The started account slot an incoming request is for: the one whose user is the
     /// Request-URI's (or To's) user, else the first started one.
-    fn account_for(&self, request: &Request) -> Option<usize> {
+    pub(super) fn account_for(&self, request: &Request) -> Option<usize> {
         let user = request.uri().ok().and_then(|uri| uri.as_sip().and_then(|s| s.user.map(str::to_owned)));
         let started = |i: &usize| self.slots[*i].started.is_some() && self.slots[*i].index != super::RETIRED;
         let by_user =
@@ -652,7 +685,7 @@ pub fn asks_for_auto_answer(request: &Request) -> bool {
 }
 
 /// A header value without its tag parameter.
-fn strip_tag(value: &str) -> String {
+pub(super) fn strip_tag(value: &str) -> String {
     match sip::header::NameAddr::parse(value) {
         Ok(addr) => match addr.display_name {
             Some(name) => format!("{name} <{}>", addr.uri_text),

@@ -37,16 +37,26 @@ use crate::config::{Config, SipSettings};
 use crate::instance::InstanceId;
 
 mod account;
+mod agent;
 mod calls;
 mod failover;
+mod guard;
+mod message;
+mod mwi;
 mod reconfigure;
 mod transfer;
 mod uas;
 
-use account::AccountSlot;
+use account::{flow_timer, server_name, AccountSlot};
 pub use account::{Located, Routes, ServerRole, MAX_ROUTES};
 pub use calls::{asks_for_auto_answer, capabilities, dial_uri, direct_target, CallId, CallInfo, CallState};
 pub use failover::FAILBACK_INTERVAL;
+pub use guard::GUARDED_METHODS;
+pub use message::{text_of, CHECK_SYNC_EVENTS, MAX_TEXT_BYTES};
+pub use mwi::{
+    parse_message_summary, MessageSummary, MWI_CONTENT_TYPE, MWI_EVENT, MWI_EXPIRES, MWI_RETRY_FIRST, MWI_RETRY_MAX,
+    MWI_UNSUPPORTED_RETRY,
+};
 pub use reconfigure::Reconfigured;
 use reconfigure::RETIRED;
 
@@ -134,6 +144,34 @@ pub enum Output {
         /// The Refer-To URI.
         target: String,
     },
+    /// Voice messages wait, or no longer wait, on an account (RFC 3842): from a NOTIFY of its
+    /// `message-summary` subscription or an unsolicited one from a trusted server. The message
+    /// lamp follows `waiting`.
+    MessageWaiting {
+        /// The account's position in `Config::accounts`.
+        account: usize,
+        /// `Messages-Waiting: yes`.
+        waiting: bool,
+        /// New voice messages.
+        new: u32,
+        /// Old voice messages.
+        old: u32,
+    },
+    /// A text message (RFC 3428 MESSAGE, `text/plain`) arrived, answered 200.
+    TextMessage {
+        /// The account it came to (the Request-URI's user), `None` when no account took it.
+        account: Option<usize>,
+        /// The sender: its display name and URI, `"Bob" <sip:2002@pbx>`.
+        from: String,
+        /// The text (UTF-8, at most [`MAX_TEXT_BYTES`]).
+        text: String,
+    },
+    /// A trusted server asked the phone to fetch its configuration now (NOTIFY with
+    /// `Event: check-sync` or `resync`, answered 200).
+    CheckSync {
+        /// The account it came to.
+        account: usize,
+    },
     /// After [`Core::stop`]: every account is unregistered, or [`STOP_TIMEOUT`] passed; the
     /// edge may exit. Comes once.
     Stopped,
@@ -174,6 +212,10 @@ pub enum CoreError {
     /// control characters, an expiry out of range, ...).
     #[error("the account cannot register: {0}")]
     Registration(RegistrationError),
+    /// A VICIdial agent session is never held (a re-INVITE would disturb the agent's
+    /// conference): the edge mutes the microphone instead and RTP keeps flowing.
+    #[error("{0} is an agent session: mute it instead of holding it")]
+    AgentSession(CallId),
 }
 
 /// Where a message came from: where a response to it goes (RFC 3261 §18.2.2, RFC 3581 §4: the
@@ -221,6 +263,8 @@ pub struct Core {
     flows: BTreeMap<u64, Route>,
     /// The message being handled by [`Core::handle_message`], while its events are processed.
     arrival: Option<Route>,
+    /// Message-waiting subscriptions and summaries.
+    mwi: mwi::Mwi,
     life: Life,
     outbox: VecDeque<Output>,
 }
@@ -263,6 +307,7 @@ impl Core {
             fallback_local: None,
             flows: BTreeMap::new(),
             arrival: None,
+            mwi: mwi::Mwi::default(),
             life: Life::Running,
             outbox: VecDeque::new(),
         }
@@ -334,6 +379,9 @@ impl Core {
         message: Message,
     ) {
         let route = Route { to: from, transport, flow };
+        if self.guard_refuses(route, &message) {
+            return;
+        }
         if let Some(flow) = flow {
             if self.flows.len() < MAX_FLOWS || self.flows.contains_key(&flow) {
                 self.flows.insert(flow, route);
@@ -435,6 +483,7 @@ impl Core {
             self.failback_timeout(now, slot);
         }
         self.calls_handle_timeout(now);
+        self.mwi_handle_timeout(now);
         self.drop_retired(now);
         self.pump(now);
         if let Life::Stopping { deadline } = self.life {
@@ -454,6 +503,7 @@ impl Core {
         for call in self.calls.values_mut() {
             let _ = call.session.hangup(now, &mut self.rng);
         }
+        self.mwi_stop(now);
         for started in self.slots.iter_mut().filter_map(|slot| slot.started.as_mut()) {
             started.keepalive = None;
             started.registration.stop(now, &mut self.rng);
@@ -480,7 +530,8 @@ impl Core {
             ]
         });
         let retired = self.retire_timeout();
-        parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout(), retired]).flatten().min()
+        let parts = parts.chain([self.layer.poll_timeout(), deadline, self.calls_timeout(), retired]);
+        parts.chain([self.mwi_timeout()]).flatten().min()
     }
 
     /// Runs account `slot`'s keep-alive actions due by `now` (RFC 5626 §4.4).
@@ -569,6 +620,9 @@ impl Core {
                 let (index, label) = (self.slots[slot].index, self.slots[slot].account.label.clone());
                 self.outbox.push_back(Output::AccountState { index, label, state: state.clone() });
                 self.route_state_changed(now, slot, &state);
+                if matches!(state, RegistrationState::Registered { .. }) {
+                    self.mwi_registered(now, slot);
+                }
             }
             _ => {}
         }
@@ -584,6 +638,8 @@ impl Core {
             self.call_clients.get(key).and_then(|(call, ..)| self.calls.get(call)).map(|c| c.peer)
         {
             self.transmit_to(peer, None, bytes);
+        } else if let Some((route, server_name)) = self.mwi_route(key) {
+            self.transmit_to(route, server_name, bytes);
         } else if let Some((slot, _)) = self.clients.get(key) {
             let Some(started) = self.slots[*slot].started.as_ref() else { return };
             let target = &started.target;
@@ -620,6 +676,10 @@ impl Core {
                     slot.session.handle_response(now, &response, &mut self.rng);
                 }
             }
+            Event::Response { key, response } if self.is_mwi_client(&key) => self.mwi_response(now, &key, &response),
+            Event::Timeout { key } | Event::TransportError { key } if self.is_mwi_client(&key) => {
+                self.mwi_failure(now, &key);
+            }
             Event::Timeout { key } | Event::TransportError { key } if self.call_clients.contains_key(&key) => {
                 let Some((call, method, seq)) = self.call_clients.get(&key).cloned() else { return };
                 if let Some(slot) = self.calls.get_mut(&call) {
@@ -646,6 +706,7 @@ impl Core {
                 self.clients.remove(&key);
                 self.servers.remove(&key);
                 self.call_clients.remove(&key);
+                self.mwi_terminated(&key);
             }
             _ => {}
         }
@@ -667,6 +728,9 @@ impl Core {
             if let Some(slot) = self.calls.get_mut(&call) {
                 slot.session.handle_request(now, Some(key), &request, &mut self.rng);
             }
+            return;
+        }
+        if self.other_request(now, &key, &request, route.to) {
             return;
         }
         let new_call = request.method == Method::Invite
@@ -717,19 +781,4 @@ impl Core {
             self.outbox.push_back(Output::Stopped);
         }
     }
-}
-
-/// The TLS server name of `target` (RFC 5922 §4), `None` for other transports.
-fn server_name(target: &Target) -> Option<String> {
-    (target.transport == Transport::Tls).then(|| target.host.clone())
-}
-
-/// The Flow-Timer of a 2xx to REGISTER (RFC 5626 §4.4.1, §11.2): the registrar's longest wait
-/// between keep-alives, in seconds. Keep-alives then go every 80–100% of it.
-fn flow_timer(response: &sip::Response) -> Option<u64> {
-    if !(200..300).contains(&response.status) {
-        return None;
-    }
-    let value = response.headers.get(&HeaderName::from_bytes("Flow-Timer"))?.trim();
-    value.parse::<u64>().ok().filter(|s| (1..=86_400).contains(s))
 }

@@ -3,7 +3,8 @@
 //!
 //! Accounts are matched by label. For each account of the new configuration:
 //! * unchanged: untouched (its binding, flow and keep-alive go on);
-//! * changed only in what registration does not use (auto-answer, voicemail): updated in place;
+//! * changed only in what registration does not use (auto-answer, voicemail, agent pattern,
+//!   message waiting): updated in place (a message-waiting subscription starts or ends);
 //! * changed in what registration uses but with the same address of record and registrar
 //!   (a new password, expiry, transport, backup or proxy): its registration is replaced by a
 //!   fresh one that the edge starts (the new REGISTER refreshes the same binding: same instance
@@ -89,6 +90,7 @@ impl Core {
                 self.retire(now, slot);
             }
         }
+        self.mwi_reconfigured(now);
         self.pump(now);
         done
     }
@@ -145,5 +147,7 @@ fn same_registration(old: &Account, new: &Account) -> bool {
     let mut old = old.clone();
     old.auto_answer = new.auto_answer;
     old.voicemail.clone_from(&new.voicemail);
+    old.agent_pattern.clone_from(&new.agent_pattern);
+    old.mwi_subscribe = new.mwi_subscribe;
     old == *new
 }

@@ -59,7 +59,7 @@ impl Core {
     }
 
     /// A request in call `id`'s dialog the session left to us: REFER is obeyed, NOTIFY of a
-    /// transfer we asked for followed, INFO and MESSAGE accepted; others get 501.
+    /// transfer we asked for followed, INFO accepted, MESSAGE shown (RFC 3428); others get 501.
     pub(super) fn in_dialog_request(&mut self, now: Instant, id: CallId, key: TransactionKey, request: &Request) {
         let status = match request.method {
             Method::Refer => return self.refer_received(id, key, request),
@@ -73,7 +73,10 @@ impl Core {
                 }
                 200
             }
-            Method::Message => 200,
+            Method::Message => {
+                let account = self.calls.get(&id).map(|c| c.account).filter(|a| *a != usize::MAX);
+                self.text_received(account, request)
+            }
             _ => 501,
         };
         if let Some(call) = self.calls.get_mut(&id) {

@@ -16,9 +16,10 @@ use sip::{reason_phrase, reply, validate_request, Method, Request, Response, Uas
 /// * a request inside a dialog (a To tag) or one that only exists inside one (BYE, PRACK,
 ///   UPDATE, INFO, NOTIFY — no subscription exists either, RFC 6665 §4.1.3): 481, as this phone
 ///   has no dialogs yet (RFC 3261 §12.2.2, §15.1.2);
-/// * MESSAGE and REFER outside a dialog, and an INVITE while the phone is stopping: 480
-///   Temporarily Unavailable (RFC 3261 §21.4.18). A new INVITE otherwise becomes a call, and
-///   never reaches this function.
+/// * REFER outside a dialog, and an INVITE while the phone is stopping: 480 Temporarily
+///   Unavailable (RFC 3261 §21.4.18). A new INVITE otherwise becomes a call, and MESSAGE and
+///   the NOTIFYs of message waiting and check-sync are taken by `message.rs`: none of them
+///   reaches this function.
 ///
 /// Every response but a 100 gets a fresh To tag from `rng` when the request has none
 /// (RFC 3261 §8.2.6.2).

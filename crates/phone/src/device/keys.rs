@@ -175,6 +175,9 @@ impl Device {
     }
 
     pub(super) fn ok(&mut self) {
+        if self.dismiss_text() {
+            return;
+        }
         match self.view {
             View::History { .. } => self.dial_from_history(),
             View::Menu { .. } => self.menu_select(),
@@ -192,6 +195,9 @@ impl Device {
     }
 
     pub(super) fn back(&mut self) {
+        if self.dismiss_text() {
+            return;
+        }
         if self.view != View::Calls {
             self.view = View::Calls;
         } else if matches!(self.focus.and_then(|f| self.kind(f)), Some(LineKind::Setup(_))) {
@@ -248,6 +254,9 @@ impl Device {
 
     pub(super) fn hold_key(&mut self) {
         let Some(idx) = self.focus else { return };
+        if self.agent_hold_key(idx) {
+            return;
+        }
         let Some(call) = self.lines[idx].as_ref().and_then(Line::call) else { return };
         if self.conference.contains(&call.id) {
             self.park();

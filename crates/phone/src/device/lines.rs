@@ -198,6 +198,9 @@ impl Device {
     }
 
     pub(super) fn hold(&mut self, idx: usize) {
+        if self.agent_park(idx) {
+            return;
+        }
         let Some(LineKind::Call(call)) = self.kind_mut(idx) else { return };
         if call.connected() {
             call.state = CallState::Held;
@@ -410,6 +413,9 @@ impl Device {
     }
 
     pub(super) fn update_call(&mut self, idx: usize, info: CallInfo) {
+        if self.agent_session_report(idx, &info) {
+            return;
+        }
         if let CallState::Ended(reason) = &info.state {
             return self.call_ended(idx, reason);
         }

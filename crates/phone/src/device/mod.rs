@@ -70,6 +70,7 @@ use media::tones::{Ringtone, Tone};
 
 use crate::core::{CallId, CallInfo, CallState};
 
+mod agent;
 mod digitmap;
 mod history;
 mod ipdial;
@@ -82,6 +83,7 @@ mod settings;
 mod types;
 mod view;
 
+pub use agent::{AGENT_SESSION_ENDED, MAX_TEXT_SHOWN};
 pub use digitmap::{DigitMap, DigitMapError, MapMatch, DEFAULT_DIGIT_MAP};
 pub use history::{History, HistoryEntry, HistoryError, HistoryKind, DEFAULT_HISTORY_SIZE};
 pub use multitap::{letters, EntryMode, TextEntry, MULTITAP_TIMEOUT};
@@ -182,6 +184,8 @@ struct Call {
     transfer_note: Option<String>,
     /// When to forward it unanswered.
     forward_at: Option<Instant>,
+    /// A VICIdial agent session (held by muting).
+    agent_session: bool,
 }
 
 impl Call {
@@ -201,6 +205,7 @@ impl Call {
             consult_for: None,
             transfer_note: None,
             forward_at: None,
+            agent_session: info.agent_session,
         }
     }
 
@@ -316,6 +321,8 @@ pub struct Device {
     /// Accounts of dials dropped before their call was reported: that call is hung up.
     orphans: VecDeque<usize>,
     notice: Option<(String, Instant)>,
+    /// A text message on screen until OK or Back.
+    text: Option<String>,
     out: VecDeque<DeviceOutput>,
     shown_path: AudioPath,
     shown_mute: bool,
@@ -370,6 +377,7 @@ impl Device {
             gone: VecDeque::new(),
             orphans: VecDeque::new(),
             notice: None,
+            text: None,
             out: VecDeque::new(),
             shown_path: AudioPath::Off,
             shown_mute: false,
@@ -409,6 +417,7 @@ impl Device {
                 self.network = Some(NetworkInfo { addresses, mac, sip_port });
             }
             Input::SettingsResult(result) => self.settings_result(result),
+            Input::TextMessage { from, text } => self.text_message(&from, &text),
         }
         self.sync();
     }

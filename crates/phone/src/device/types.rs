@@ -134,6 +134,13 @@ pub enum Input {
     /// The answer to [`DeviceOutput::SaveSettings`]: saved and applied, or why not (the
     /// validation error, shown on the screen).
     SettingsResult(Result<(), String>),
+    /// A text message arrived (from [`crate::Output::TextMessage`]): shown until OK or Back.
+    TextMessage {
+        /// The sender, `"Bob" <sip:2002@pbx>`.
+        from: String,
+        /// The text.
+        text: String,
+    },
 }
 
 /// Where the call audio goes.

@@ -175,6 +175,9 @@ impl Device {
         if let Some((notice, _)) = &self.notice {
             main.push(notice.clone());
         }
+        if self.view != View::Settings {
+            main.extend(self.text.clone());
+        }
         let soft_keys = if self.view == View::Settings {
             self.settings_soft_labels().map(str::to_owned)
         } else {
@@ -318,6 +321,9 @@ impl Device {
             }
             return out;
         }
+        if call.agent_session && call.connected() {
+            return self.agent_session_lines(call);
+        }
         let who = call.display();
         let timer = || call.answered_at.map(|t| self.elapsed(t)).unwrap_or_else(|| "00:00".to_owned());
         match &call.state {
@@ -342,6 +348,7 @@ impl Device {
             LineKind::Setup(setup) => format!("Dial: {}", self.shown_digits(&setup.digits)),
             LineKind::Pending(pending) => format!("Dialing {}", pending.target),
             LineKind::Failed(failed) => failed.text.clone(),
+            LineKind::Call(call) if call.agent_session && call.connected() => "Agent session".to_owned(),
             LineKind::Call(call) => {
                 let who = call.display();
                 match &call.state {
@@ -408,7 +415,7 @@ impl Device {
         out
     }
 
-    fn elapsed(&self, since: std::time::Instant) -> String {
+    pub(super) fn elapsed(&self, since: std::time::Instant) -> String {
         screen::duration(self.now.saturating_duration_since(since).max(Duration::ZERO))
     }
 

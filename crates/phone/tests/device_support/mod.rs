@@ -100,7 +100,15 @@ impl Rig {
         let id = self.new_id();
         let remote =
             if name.is_empty() { format!("<sip:{number}@pbx>") } else { format!("\"{name}\" <sip:{number}@pbx>") };
-        let info = CallInfo { id, account, remote, outgoing: false, state: CallState::Incoming, auto_answer: false };
+        let info = CallInfo {
+            id,
+            account,
+            remote,
+            outgoing: false,
+            state: CallState::Incoming,
+            auto_answer: false,
+            agent_session: false,
+        };
         self.calls.push(info.clone());
         (id, self.input(Input::Call(info)))
     }
@@ -181,6 +189,7 @@ impl Rig {
                     outgoing: true,
                     state: CallState::Dialing,
                     auto_answer: false,
+                    agent_session: false,
                 };
                 self.calls.push(info.clone());
                 Some(info)

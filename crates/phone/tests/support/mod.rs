@@ -132,6 +132,8 @@ pub struct Harness {
     /// Percent of messages lost, each way (seeded by `net`).
     pub loss_percent: u32,
     pub net: ChaCha8Rng,
+    /// Every other output (calls, media, message waiting, ...): (time, output).
+    pub events: Vec<(Instant, Output)>,
 }
 
 impl Harness {
@@ -150,6 +152,7 @@ impl Harness {
             flow: None,
             loss_percent: 0,
             net: ChaCha8Rng::seed_from_u64(9),
+            events: Vec::new(),
         }
     }
 
@@ -207,7 +210,7 @@ impl Harness {
                         assert!(self.stopped_at.is_none(), "Stopped comes once");
                         self.stopped_at = Some(self.now);
                     }
-                    _ => {}
+                    other => self.events.push((self.now, other)),
                 }
             }
             if replies.is_empty() {
@@ -259,5 +262,85 @@ impl Harness {
     /// The times of the CRLF CRLF pings sent.
     pub fn pings(&self) -> Vec<Instant> {
         self.sent.iter().filter(|(.., bytes)| bytes.as_slice() == b"\r\n\r\n").map(|(at, ..)| *at).collect()
+    }
+}
+
+/// A request as a server sends it to the phone (account 1001 at `LOCAL`): `from` and `to` are
+/// whole header values; `extra` more header lines (each ending in CRLF); `content_type` and
+/// `body` the body, if any.
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub call_id: &'a str,
+    pub cseq: u32,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub extra: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a str,
+}
+
+impl<'a> Incoming<'a> {
+    /// `method` outside any dialog, from `<sip:pbx@pbx.example.com>;tag=pbx1`.
+    pub fn new(method: &'a str, call_id: &'a str) -> Incoming<'a> {
+        Incoming {
+            method,
+            call_id,
+            cseq: 1,
+            from: "<sip:pbx@pbx.example.com>;tag=pbx1",
+            to: "<sip:1001@pbx.example.com>",
+            extra: "",
+            content_type: None,
+            body: "",
+        }
+    }
+
+    /// The request's text.
+    pub fn text(&self) -> String {
+        let Incoming { method, call_id, cseq, from, to, extra, content_type, body } = self;
+        let content_type = content_type.map(|t| format!("Content-Type: {t}\r\n")).unwrap_or_default();
+        format!(
+            "{method} sip:1001@{LOCAL} SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-{call_id}-{cseq}\r\n\
+             Max-Forwards: 70\r\n\
+             From: {from}\r\n\
+             To: {to}\r\n\
+             Call-ID: {call_id}\r\n\
+             CSeq: {cseq} {method}\r\n\
+             Contact: <sip:pbx@192.0.2.1:5060>\r\n\
+             {extra}{content_type}\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+}
+
+impl Harness {
+    /// `text` arrives from `from` over UDP; returns the responses the core sent back there
+    /// (everything else it did lands in `sent` and `events`).
+    pub fn deliver_from(&mut self, from: &str, text: &str) -> Vec<Response> {
+        let before = self.sent.len();
+        let message = Message::parse(text.as_bytes().to_vec()).unwrap();
+        let from = addr(from);
+        self.core.handle_message(self.now, Transport::Udp, from, None, message);
+        self.drive();
+        self.sent[before..]
+            .iter()
+            .filter(|(_, to, ..)| *to == from)
+            .filter_map(|(.., bytes)| match Message::parse(bytes.clone()) {
+                Ok(Message::Response(response)) => Some(response),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The requests the core sent (retransmissions included) whose method is `method`.
+    pub fn requests_sent(&self, method: Method) -> Vec<(Instant, Request)> {
+        self.sent
+            .iter()
+            .filter_map(|(at, _, _, _, bytes)| match Message::parse(bytes.clone()) {
+                Ok(Message::Request(request)) if request.method == method => Some((*at, request)),
+                _ => None,
+            })
+            .collect()
     }
 }
