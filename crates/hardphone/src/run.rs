@@ -67,7 +67,7 @@ pub async fn run(config: Config, state_dir: &Path, socket: Option<PathBuf>) -> R
     let socket = socket.unwrap_or_else(|| crate::ctl::default_socket(state_dir));
     let mut ctl =
         crate::ctl::serve(&socket).map_err(|e| format!("cannot open the control socket {}: {e}", socket.display()))?;
-    let mut edge = EdgeState::new(&config.audio);
+    let mut edge = EdgeState::new(&config.audio).map_err(|e| format!("cannot start the audio engine: {e}"))?;
     let listen_ip = transports.local_addr().ip();
     edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
     edge.listen = transports.local_addr();
