@@ -5,6 +5,7 @@
 
 pub mod ctl;
 pub mod dns;
+pub mod history_store;
 pub mod media;
 pub mod run;
 pub mod state;
