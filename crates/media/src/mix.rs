@@ -163,6 +163,75 @@ pub fn mix_minus<I: AsRef<[i16]>, O: AsMut<[i16]>>(bus: &mut MixBus, inputs: &[I
     }
 }
 
+/// A call as [`CallMix`] sees it: what it sent us this period, where what it hears goes, and
+/// whether it takes part in the mix.
+pub trait MixedCall {
+    /// Whether the call is mixed: it hears us (and, in a conference, the others) and is heard.
+    /// A call that is not (held, or left out of a conference) hears silence and is not heard.
+    fn mixed(&self) -> bool;
+    /// This period of the far end's audio.
+    fn heard(&self) -> &[i16];
+    /// [`MixedCall::heard`], and where this period of what the far end hears goes.
+    fn buffers(&mut self) -> (&[i16], &mut [i16]);
+}
+
+/// One period of a phone's audio routing: the microphone and every call in, every call and the
+/// speaker out.
+///
+/// * Each mixed call hears the microphone (silence when muted); in a conference also every
+///   other mixed call (the mix-minus: never itself). A call not mixed hears silence.
+/// * The speaker plays every mixed call at the path's gain (not the microphone: no sidetone),
+///   plus whatever [`CallMix::add_to_speaker`] adds (a tone, a ringtone), saturated once.
+#[derive(Debug, Clone)]
+pub struct CallMix {
+    talk: MixBus,
+    listen: MixBus,
+}
+
+impl CallMix {
+    /// A mix of `period` samples per period.
+    pub fn new(period: usize) -> CallMix {
+        CallMix { talk: MixBus::new(period), listen: MixBus::new(period) }
+    }
+
+    /// Routes one period: fills what each call hears ([`MixedCall::buffers`]) and starts the speaker's mix
+    /// with the mixed calls at `speaker_gain`. `mic` is `None` when muted.
+    pub fn route<C: MixedCall>(&mut self, mic: Option<&[i16]>, conference: bool, calls: &mut [C], speaker_gain: Gain) {
+        self.talk.clear();
+        if let Some(mic) = mic {
+            self.talk.add(mic);
+        }
+        if conference {
+            for call in calls.iter().filter(|c| c.mixed()) {
+                self.talk.add(call.heard());
+            }
+        }
+        self.listen.clear();
+        for call in calls.iter_mut() {
+            let mixed = call.mixed();
+            let (heard, said) = call.buffers();
+            match (mixed, conference) {
+                (false, _) => said.fill(0),
+                (true, false) => self.talk.write(said),
+                (true, true) => self.talk.write_without(heard, said),
+            }
+            if mixed {
+                self.listen.add_scaled(heard, speaker_gain);
+            }
+        }
+    }
+
+    /// Adds `pcm` at `gain` to what the speaker plays (after [`CallMix::route`]).
+    pub fn add_to_speaker(&mut self, pcm: &[i16], gain: Gain) {
+        self.listen.add_scaled(pcm, gain);
+    }
+
+    /// Writes what the speaker plays, saturated.
+    pub fn write_speaker(&self, out: &mut [i16]) {
+        self.listen.write(out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +331,93 @@ mod tests {
         for i in 0..160 {
             assert_eq!(out[i], call[i] + tone[i]);
         }
+    }
+
+    /// A call for [`CallMix`]: a constant level from the far end.
+    struct TestCall {
+        mixed: bool,
+        heard: Vec<i16>,
+        said: Vec<i16>,
+    }
+
+    impl TestCall {
+        fn new(level: i16, mixed: bool) -> TestCall {
+            TestCall { mixed, heard: vec![level; 4], said: vec![-1; 4] }
+        }
+    }
+
+    impl MixedCall for TestCall {
+        fn mixed(&self) -> bool {
+            self.mixed
+        }
+        fn heard(&self) -> &[i16] {
+            &self.heard
+        }
+        fn buffers(&mut self) -> (&[i16], &mut [i16]) {
+            (&self.heard, &mut self.said)
+        }
+    }
+
+    fn speaker(mix: &CallMix) -> i16 {
+        let mut out = [0i16; 4];
+        mix.write_speaker(&mut out);
+        assert!(out.iter().all(|s| *s == out[0]));
+        out[0]
+    }
+
+    #[test]
+    fn calls_hear_the_microphone_and_the_speaker_plays_the_calls() {
+        let mut mix = CallMix::new(4);
+        let mut calls = [TestCall::new(100, true), TestCall::new(20, true)];
+        mix.route(Some(&[7; 4]), false, &mut calls, Gain::UNITY);
+        assert_eq!(calls[0].said, [7; 4]);
+        assert_eq!(calls[1].said, [7; 4], "without a conference the calls do not hear each other");
+        assert_eq!(speaker(&mix), 120);
+    }
+
+    #[test]
+    fn held_calls_hear_silence_and_are_not_heard() {
+        let mut mix = CallMix::new(4);
+        let mut calls = [TestCall::new(100, true), TestCall::new(20, false)];
+        mix.route(Some(&[7; 4]), true, &mut calls, Gain::UNITY);
+        assert_eq!(calls[0].said, [7; 4], "the held call is not in the mix");
+        assert_eq!(calls[1].said, [0; 4]);
+        assert_eq!(speaker(&mix), 100);
+    }
+
+    #[test]
+    fn a_conference_mixes_everyone_but_each_call_itself() {
+        let mut mix = CallMix::new(4);
+        let mut calls = [TestCall::new(100, true), TestCall::new(20, true), TestCall::new(3, true)];
+        mix.route(Some(&[7; 4]), true, &mut calls, Gain::UNITY);
+        assert_eq!(calls[0].said, [7 + 20 + 3; 4]);
+        assert_eq!(calls[1].said, [7 + 100 + 3; 4]);
+        assert_eq!(calls[2].said, [7 + 100 + 20; 4]);
+        assert_eq!(speaker(&mix), 123, "we hear every call, not ourselves");
+    }
+
+    #[test]
+    fn muted_calls_get_silence_but_a_conference_still_hears_the_others() {
+        let mut mix = CallMix::new(4);
+        let mut calls = [TestCall::new(100, true)];
+        mix.route(None, false, &mut calls, Gain::UNITY);
+        assert_eq!(calls[0].said, [0; 4], "muted: silence, still one frame per period");
+        let mut calls = [TestCall::new(100, true), TestCall::new(20, true)];
+        mix.route(None, true, &mut calls, Gain::UNITY);
+        assert_eq!(calls[0].said, [20; 4]);
+        assert_eq!(calls[1].said, [100; 4]);
+    }
+
+    #[test]
+    fn the_speaker_plays_calls_at_its_volume_with_a_tone_over_them() {
+        let mut mix = CallMix::new(4);
+        let mut calls = [TestCall::new(1000, true)];
+        let gain = Gain::from_db(-6.0206);
+        mix.route(Some(&[7; 4]), false, &mut calls, gain);
+        mix.add_to_speaker(&[300; 4], gain);
+        assert_eq!(speaker(&mix), 500 + 150);
+        mix.add_to_speaker(&[i16::MAX; 4], Gain::UNITY);
+        assert_eq!(speaker(&mix), i16::MAX, "saturated once, at the end");
+        assert_eq!(calls[0].said, [7; 4], "the speaker's volume is not what the far end hears");
     }
 }
