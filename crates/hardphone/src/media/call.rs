@@ -5,6 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use media::mix::MixedCall;
 use media::session::{MediaSession, SessionConfig, SessionError};
 use phone::core::CallId;
 use rand_core::OsRng;
@@ -62,6 +63,8 @@ pub(super) struct CallAudio {
     arrivals: mpsc::Receiver<Arrival>,
     /// We hold the call (our SDP does not receive): it hears silence and is not heard.
     pub held: bool,
+    /// It takes part in this period's mix (not held; in the conference if there is one).
+    pub mixed: bool,
     /// This period's audio from the far end, at the device rate.
     pub heard: Vec<i16>,
     /// This period's audio for the far end.
@@ -84,6 +87,7 @@ impl CallAudio {
             socket: call.socket,
             arrivals: call.arrivals,
             held: call.held,
+            mixed: false,
             heard: vec![0; period],
             said: vec![0; period],
             pending: Vec::with_capacity(frame + period),
@@ -172,5 +176,19 @@ impl CallAudio {
                 debug!(to = %transmit.to, %error, "media send failed");
             }
         }
+    }
+}
+
+impl MixedCall for CallAudio {
+    fn mixed(&self) -> bool {
+        self.mixed
+    }
+
+    fn heard(&self) -> &[i16] {
+        &self.heard
+    }
+
+    fn buffers(&mut self) -> (&[i16], &mut [i16]) {
+        (&self.heard, &mut self.said)
     }
 }

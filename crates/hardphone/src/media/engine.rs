@@ -6,7 +6,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use audio::{AudioFormat, DeviceOpener};
-use media::mix::{Gain, MixBus};
+use media::mix::{CallMix, Gain};
 use media::tones::{Region, Ringtone, Tone, ToneGenerator};
 use phone::core::CallId;
 use phone::device::{AudioPath, VolumeOf, DEFAULT_VOLUME};
@@ -46,8 +46,17 @@ pub(super) enum EngineCommand {
     Shutdown,
 }
 
-/// Call quality figures by call, refreshed every second by the engine.
-pub(super) type QualityBoard = Arc<Mutex<BTreeMap<CallId, serde_json::Value>>>;
+/// What the engine shares with its handle.
+#[derive(Debug, Default)]
+pub(super) struct Board {
+    /// Call quality figures by call, refreshed every second by the engine.
+    pub quality: BTreeMap<CallId, serde_json::Value>,
+    /// The conference: set by the handle, pruned by the engine as calls end.
+    pub conference: Vec<CallId>,
+}
+
+/// The [`Board`] as both sides hold it.
+pub(super) type SharedBoard = Arc<Mutex<Board>>;
 
 /// The volumes, by [`VolumeOf`].
 #[derive(Debug, Clone, Copy)]
@@ -85,10 +94,7 @@ struct Buffers {
     tone: Vec<i16>,
     ring: Vec<i16>,
     out: Vec<i16>,
-    /// Microphone plus (in conference) every mixed call: what the calls hear.
-    talk: MixBus,
-    /// Every mixed call, the tone and a shared ringer: what the path plays.
-    listen: MixBus,
+    mix: CallMix,
 }
 
 impl Buffers {
@@ -98,8 +104,7 @@ impl Buffers {
             tone: vec![0; period],
             ring: vec![0; period],
             out: vec![0; period],
-            talk: MixBus::new(period),
-            listen: MixBus::new(period),
+            mix: CallMix::new(period),
         }
     }
 }
@@ -117,12 +122,12 @@ pub(super) struct Engine {
     tone: Option<ToneGenerator>,
     ring: Option<ToneGenerator>,
     buffers: Buffers,
-    quality: QualityBoard,
+    board: SharedBoard,
     next_report: Instant,
 }
 
 impl Engine {
-    pub fn new(specs: AudioDevices, opener: Arc<DeviceOpener>, quality: QualityBoard) -> Engine {
+    pub fn new(specs: AudioDevices, opener: Arc<DeviceOpener>, board: SharedBoard) -> Engine {
         let format = AudioFormat::mono_ms(specs.sample_rate, PERIOD.as_millis() as u32);
         let period = format.period_samples();
         Engine {
@@ -142,7 +147,7 @@ impl Engine {
             tone: None,
             ring: None,
             buffers: Buffers::new(period),
-            quality,
+            board,
             next_report: Instant::now(),
         }
     }
@@ -227,12 +232,14 @@ impl Engine {
         true
     }
 
+    /// Ends a call's media; a conference left with fewer than two calls ends too.
     fn remove_call(&mut self, id: CallId) {
-        if let Some(index) = self.calls.iter().position(|c| c.id == id) {
-            self.calls.remove(index).stop();
-            if let Ok(mut board) = self.quality.lock() {
-                board.remove(&id);
-            }
+        let Some(index) = self.calls.iter().position(|c| c.id == id) else { return };
+        self.calls.remove(index).stop();
+        prune(&mut self.conference, id);
+        if let Ok(mut board) = self.board.lock() {
+            board.quality.remove(&id);
+            prune(&mut board.conference, id);
         }
     }
 
@@ -265,39 +272,21 @@ impl Engine {
         }
     }
 
-    /// What each call hears and what the path plays. A call is mixed when we do not hold it
-    /// and, during a conference, when it is in it. A mixed call hears the microphone (silence
-    /// when muted) and, in a conference, every other mixed call; the path plays every mixed
-    /// call, the tone and the ringtone when the ringer is the path's output. Other calls hear
-    /// silence: their RTP keeps flowing.
+    /// What each call hears and what the path plays (`media::mix::CallMix`). A call is mixed
+    /// when we do not hold it and, during a conference, when it is in it; the ringtone joins
+    /// the path's output when the ringer is that device.
     fn mix(&mut self) {
         let conference = &self.conference;
-        let mixed = |call: &CallAudio| !call.held && (conference.is_empty() || conference.contains(&call.id));
-        let b = &mut self.buffers;
-        b.talk.clear();
-        if !self.muted {
-            b.talk.add(&b.mic);
-        }
-        if !conference.is_empty() {
-            for call in self.calls.iter().filter(|c| mixed(c)) {
-                b.talk.add(&call.heard);
-            }
-        }
         for call in &mut self.calls {
-            match (mixed(call), conference.is_empty()) {
-                (false, _) => call.said.fill(0),
-                (true, true) => b.talk.write(&mut call.said),
-                (true, false) => b.talk.write_without(&call.heard, &mut call.said),
-            }
+            call.mixed = !call.held && (conference.is_empty() || conference.contains(&call.id));
         }
+        let b = &mut self.buffers;
         let gain = self.volumes.path_gain(self.path);
-        b.listen.clear();
-        for call in self.calls.iter().filter(|c| mixed(c)) {
-            b.listen.add_scaled(&call.heard, gain);
-        }
+        let mic = (!self.muted).then_some(b.mic.as_slice());
+        b.mix.route(mic, !conference.is_empty(), &mut self.calls, gain);
         if let Some(tone) = self.tone.as_mut() {
             tone.fill(&mut b.tone);
-            b.listen.add_scaled(&b.tone, gain);
+            b.mix.add_to_speaker(&b.tone, gain);
             if tone.is_finished() {
                 self.tone = None;
             }
@@ -307,13 +296,13 @@ impl Engine {
             let ring_gain = Gain::from_volume(self.volumes.ringer);
             match self.devices.ringer {
                 Some(_) => ring_gain.apply_in_place(&mut b.ring),
-                None => b.listen.add_scaled(&b.ring, ring_gain),
+                None => b.mix.add_to_speaker(&b.ring, ring_gain),
             }
             if ring.is_finished() {
                 self.ring = None;
             }
         }
-        b.listen.write(&mut b.out);
+        b.mix.write_speaker(&mut b.out);
     }
 
     /// Writes the period to the path's output, and the ringtone to the ringer when it has a
@@ -329,11 +318,19 @@ impl Engine {
 
     /// Publishes every call's quality figures.
     fn report(&self) {
-        if let Ok(mut board) = self.quality.lock() {
+        if let Ok(mut board) = self.board.lock() {
             for call in &self.calls {
-                board.insert(call.id, call.quality_json());
+                board.quality.insert(call.id, call.quality_json());
             }
         }
+    }
+}
+
+/// Takes `call` out of `conference`, which ends when fewer than two calls are left.
+fn prune(conference: &mut Vec<CallId>, call: CallId) {
+    conference.retain(|c| *c != call);
+    if conference.len() < 2 {
+        conference.clear();
     }
 }
 

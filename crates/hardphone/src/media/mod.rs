@@ -19,7 +19,6 @@
 //! The main loop drives it through [`AudioEngine`], whose methods only post commands: they
 //! never wait for the thread.
 
-use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -38,7 +37,7 @@ pub use devices::{AudioDevices, PathDevices};
 pub use phone::media::session_config;
 
 use call::{receive_thread, NewCall};
-use engine::{Engine, EngineCommand, QualityBoard};
+use engine::{Board, Engine, EngineCommand, SharedBoard};
 
 /// The audio engine's thread, as the main loop sees it. Dropping it stops every call's media
 /// (RTCP BYE, the quality line in the log), closes the devices and waits for the thread.
@@ -46,7 +45,7 @@ use engine::{Engine, EngineCommand, QualityBoard};
 pub struct AudioEngine {
     commands: mpsc::Sender<EngineCommand>,
     thread: Option<std::thread::JoinHandle<()>>,
-    quality: QualityBoard,
+    board: SharedBoard,
     state: AudioState,
     /// The devices' rate: each call's session resamples between it and its codec's.
     rate: u32,
@@ -63,7 +62,8 @@ pub struct AudioState {
     pub tone: Option<Tone>,
     /// The ringtone ringing.
     pub ringing: Option<Ringtone>,
-    /// The calls mixed in a local conference.
+    /// The calls mixed in a local conference (one that fewer than two calls are left in has
+    /// ended).
     pub conference: Vec<CallId>,
     /// The volumes: ringer, handset, speaker, headset.
     pub volumes: [(VolumeOf, u8); 4],
@@ -91,10 +91,10 @@ impl AudioEngine {
     pub fn start(devices: AudioDevices, opener: Arc<DeviceOpener>) -> std::io::Result<AudioEngine> {
         let rate = devices.sample_rate;
         let (commands, receiver) = mpsc::channel();
-        let quality: QualityBoard = Arc::new(Mutex::new(BTreeMap::new()));
-        let engine = Engine::new(devices, opener, quality.clone());
+        let board: SharedBoard = Arc::new(Mutex::new(Board::default()));
+        let engine = Engine::new(devices, opener, board.clone());
         let thread = std::thread::Builder::new().name("audio".into()).spawn(move || engine.run(receiver))?;
-        Ok(AudioEngine { commands, thread: Some(thread), quality, state: AudioState::default(), rate })
+        Ok(AudioEngine { commands, thread: Some(thread), board, state: AudioState::default(), rate })
     }
 
     /// Starts call `call`'s media on `socket` (the port our SDP named) with `negotiated`;
@@ -182,24 +182,28 @@ impl AudioEngine {
     /// Mixes `calls` in a local three-way (or larger) conference: each hears us and the others;
     /// we hear them all. Calls outside it are not heard and hear silence. Empty: no conference.
     pub fn set_conference(&mut self, calls: &[CallId]) {
-        self.state.conference = calls.to_vec();
+        if let Ok(mut board) = self.board.lock() {
+            board.conference = calls.to_vec();
+        }
         self.post(EngineCommand::Conference(calls.to_vec()));
     }
 
     /// `call`'s latest quality figures (updated every second): packets, loss, jitter,
     /// round-trip time, concealment and the E-model MOS.
     pub fn quality(&self, call: CallId) -> Option<Value> {
-        self.quality.lock().ok().and_then(|board| board.get(&call).cloned())
+        self.board.lock().ok().and_then(|board| board.quality.get(&call).cloned())
     }
 
-    /// What the engine was last told.
-    pub fn state(&self) -> &AudioState {
-        &self.state
+    /// What the engine was last told; the conference as it is now.
+    pub fn state(&self) -> AudioState {
+        let mut state = self.state.clone();
+        state.conference = self.board.lock().map(|board| board.conference.clone()).unwrap_or_default();
+        state
     }
 
     /// The audio state as JSON: path, muted, tone, ringing, conference, volumes.
     pub fn status_json(&self) -> Value {
-        let s = &self.state;
+        let s = &self.state();
         let volumes: serde_json::Map<String, Value> =
             s.volumes.iter().map(|(of, level)| (format!("{of:?}").to_ascii_lowercase(), json!(level))).collect();
         json!({
