@@ -195,6 +195,44 @@ fn a_local_conference_mixes_three_parties() {
     hears(before_end(&heard_b, rate_b, 1.5, 0.5), rate_b, "baresip B", [MIC_HZ, a_hz], b_hz);
 }
 
+/// `conference` takes a held call off hold (a re-INVITE) and mixes it: the other far end
+/// hears it and us, we hear both. (The resumed baresip's own recording stops at the re-INVITE,
+/// see support/baresip.rs, so its side is what the test above checks.)
+#[test]
+fn a_conference_takes_a_held_call_off_hold() {
+    let dir = TempDir::new("engine-conference-held");
+    let (a_hz, b_hz) = (600.0, 1000.0);
+    let a = start_baresip(&dir.path, "a", &BaresipSetup { tone_hz: a_hz, ..BaresipSetup::direct() });
+    let b = start_baresip(&dir.path, "b", &BaresipSetup { tone_hz: b_hz, ..BaresipSetup::direct() });
+    let ear = dir.path.join("ear.wav");
+    let phone = start_phone(&dir.path, &mic_and_ear(&dir.path, &ear));
+    let call_a = call_baresip(&phone, &a);
+    ctl_ok(&phone, &format!("hold {call_a}"));
+    let call_b = call_baresip(&phone, &b);
+    ctl_ok(&phone, &format!("conference {call_a} {call_b}"));
+    let resumed = || {
+        let calls = phone.ctl("status")["calls"].clone();
+        calls.as_array()?.iter().all(|c| c["state"] == "active").then_some(())
+    };
+    wait_until("the held call resumed", Duration::from_secs(10), resumed, || phone.log());
+    std::thread::sleep(Duration::from_secs(3));
+    let (ours, rate) = read_wav(&ear);
+    let mix = before_end(&ours, rate, 1.5, 0.25).to_vec();
+    hang_up(&phone, call_b, &b);
+    hang_up(&phone, call_a, &a);
+    let ended = || (phone.ctl("status")["audio"]["conference"] == serde_json::json!([])).then_some(());
+    wait_until("the conference ends with its calls", Duration::from_secs(5), ended, || phone.log());
+    for (hz, what) in [(a_hz, "the resumed call"), (b_hz, "the other call")] {
+        assert!(tone_share(&mix, rate, hz) > 0.15, "we hear {what} ({hz} Hz)\n{}", phone.log());
+    }
+    let (heard_b, rate_b) = b.recording();
+    let tail = before_end(&heard_b, rate_b, 1.5, 0.5);
+    for (hz, what) in [(MIC_HZ, "us"), (a_hz, "the resumed call")] {
+        assert!(tone_share(tail, rate_b, hz) > 0.15, "baresip B hears {what} ({hz} Hz)");
+    }
+    assert!(tone_share(tail, rate_b, b_hz) < 0.05, "baresip B does not hear itself");
+}
+
 /// Without a call: the dial tone plays on the path's speaker at the path's volume, the ringer
 /// on its own device at the ringer's.
 #[test]
