@@ -24,6 +24,9 @@ impl PathDevices {
     }
 }
 
+/// [`PathDevices::null`] for borrowing.
+static NULL_PATH: PathDevices = PathDevices { input: DeviceSpec::Null, output: DeviceSpec::Null };
+
 /// The devices of the `[audio]` table, by use (docs/CONFIG.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioDevices {
@@ -64,12 +67,12 @@ impl AudioDevices {
     }
 
     /// The devices of `path` ([`PathDevices::null`] for [`AudioPath::Off`]).
-    pub fn of(&self, path: AudioPath) -> PathDevices {
+    pub fn of(&self, path: AudioPath) -> &PathDevices {
         match path {
-            AudioPath::Off => PathDevices::null(),
-            AudioPath::Handset => self.handset.clone(),
-            AudioPath::Speaker => self.speaker.clone(),
-            AudioPath::Headset => self.headset.clone(),
+            AudioPath::Off => &NULL_PATH,
+            AudioPath::Handset => &self.handset,
+            AudioPath::Speaker => &self.speaker,
+            AudioPath::Headset => &self.headset,
         }
     }
 }
@@ -98,15 +101,16 @@ pub(super) struct Devices {
 impl Devices {
     /// Brings the open devices to `path` (the path's devices, or none) and `ringer` (a separate
     /// ringer, or none): what differs is closed first, then what is missing is opened, so a
-    /// device moving from the ringer to the path (or back) is never open twice.
-    pub fn ensure(&mut self, path: Option<PathDevices>, ringer: Option<DeviceSpec>) {
-        if self.path.as_ref().map(|p| &p.specs) != path.as_ref() {
+    /// device moving from the ringer to the path (or back) is never open twice. Nothing is
+    /// allocated when nothing changes (this runs every period).
+    pub fn ensure(&mut self, path: Option<&PathDevices>, ringer: Option<&DeviceSpec>) {
+        if self.path.as_ref().map(|p| &p.specs) != path {
             if let Some(mut open) = self.path.take() {
                 let _ = open.playback.close();
                 debug!(input = %open.specs.input, output = %open.specs.output, "audio path closed");
             }
         }
-        if self.ringer.as_ref().map(|r| &r.spec) != ringer.as_ref() {
+        if self.ringer.as_ref().map(|r| &r.spec) != ringer {
             if let Some(mut open) = self.ringer.take() {
                 let _ = open.playback.close();
                 debug!(device = %open.spec, "ringer closed");
@@ -116,12 +120,12 @@ impl Devices {
             let capture = self.opener.open_capture_or_null(&specs.input, self.format);
             let playback = self.opener.open_playback_or_null(&specs.output, self.format);
             info!(input = %specs.input, output = %specs.output, "audio path open");
-            self.path = Some(OpenPath { specs, capture, playback });
+            self.path = Some(OpenPath { specs: specs.clone(), capture, playback });
         }
         if let (None, Some(spec)) = (&self.ringer, ringer) {
-            let playback = self.opener.open_playback_or_null(&spec, self.format);
+            let playback = self.opener.open_playback_or_null(spec, self.format);
             info!(device = %spec, "ringer open");
-            self.ringer = Some(OpenRinger { spec, playback });
+            self.ringer = Some(OpenRinger { spec: spec.clone(), playback });
         }
     }
 
@@ -150,7 +154,7 @@ mod tests {
         );
         assert_eq!(devices.headset.output, DeviceSpec::Alsa("hw:2".into()));
         assert_eq!(devices.headset.input, DeviceSpec::Null);
-        assert_eq!(devices.of(AudioPath::Off), PathDevices::null());
+        assert_eq!(devices.of(AudioPath::Off), &PathDevices::null());
         assert_eq!(devices.ringer, devices.speaker.output);
     }
 

@@ -246,8 +246,8 @@ impl Engine {
     /// One period: capture (which waits for the period), receive, mix, send, play.
     fn tick(&mut self) {
         let path = self.path_needed().then(|| self.specs.of(self.path));
-        let shares_ringer = path.as_ref().is_some_and(|p| p.output == self.specs.ringer);
-        let ringer = (self.ring.is_some() && !shares_ringer).then(|| self.specs.ringer.clone());
+        let shares_ringer = path.is_some_and(|p| p.output == self.specs.ringer);
+        let ringer = (self.ring.is_some() && !shares_ringer).then_some(&self.specs.ringer);
         self.devices.ensure(path, ringer);
         match self.devices.path.as_mut() {
             Some(open) => {
