@@ -214,7 +214,7 @@ fn execute_audio(core: &mut Core, edge: &mut EdgeState, request: Request) -> Val
         Request::Tone(Some(tone)) => edge.audio.play_tone(tone, edge.tone_region),
         Request::Tone(None) => edge.audio.stop_tone(),
         Request::Ring(Some(ringtone)) => {
-            let volume = edge.audio.state().volumes[0].1;
+            let volume = edge.audio.volume(phone::device::VolumeOf::Ringer);
             edge.audio.ring(ringtone, volume);
         }
         Request::Ring(None) => edge.audio.stop_ring(),

@@ -179,6 +179,11 @@ impl AudioEngine {
         self.post(EngineCommand::Volume(of, level));
     }
 
+    /// Volume `of`'s level.
+    pub fn volume(&self, of: VolumeOf) -> u8 {
+        self.state.volumes.iter().find(|(o, _)| *o == of).map_or(DEFAULT_VOLUME, |(_, level)| *level)
+    }
+
     /// Mixes `calls` in a local three-way (or larger) conference: each hears us and the others;
     /// we hear them all. Calls outside it are not heard and hear silence. Empty: no conference.
     pub fn set_conference(&mut self, calls: &[CallId]) {
