@@ -27,9 +27,9 @@ use phone::Config;
 use sip::registration::RegistrationState;
 use tracing::{info, warn};
 
-use crate::audio_stubs::history_store;
 use crate::ctl::exec::{execute, EdgeState};
 use crate::ctl::Request;
+use crate::history_store;
 use crate::run::{local_address_to, Phone};
 
 /// How often the wall clock is handed to the device.
@@ -287,14 +287,16 @@ impl Phone {
     fn audio_output(&mut self, output: DeviceOutput) {
         let edge: &mut EdgeState = &mut self.edge;
         match output {
-            DeviceOutput::PlayTone(tone, region) => edge.play_tone(tone, region),
-            DeviceOutput::StopTone => edge.stop_tone(),
-            DeviceOutput::Ring { ringtone, .. } => edge.ring(ringtone, self.device.device.volume(VolumeOf::Ringer)),
-            DeviceOutput::StopRing => edge.stop_ring(),
-            DeviceOutput::AudioPath(path) => edge.set_audio_path(path),
-            DeviceOutput::Mute(muted) => edge.set_mute(muted),
-            DeviceOutput::Volume { of, level } => edge.set_volume(of, level),
-            DeviceOutput::Conference { calls } => edge.set_conference(&calls),
+            DeviceOutput::PlayTone(tone, region) => edge.audio.play_tone(tone, region),
+            DeviceOutput::StopTone => edge.audio.stop_tone(),
+            DeviceOutput::Ring { ringtone, .. } => {
+                edge.audio.ring(ringtone, self.device.device.volume(VolumeOf::Ringer))
+            }
+            DeviceOutput::StopRing => edge.audio.stop_ring(),
+            DeviceOutput::AudioPath(path) => edge.audio.set_audio_path(path),
+            DeviceOutput::Mute(muted) => edge.audio.set_mute(muted),
+            DeviceOutput::Volume { of, level } => edge.audio.set_volume(of, level),
+            DeviceOutput::Conference { calls } => edge.audio.set_conference(&calls),
             other => warn!(?other, "unexpected device output"),
         }
     }
@@ -322,7 +324,7 @@ impl Phone {
     pub(crate) fn initial_volumes(&mut self) {
         for of in [VolumeOf::Ringer, VolumeOf::Handset, VolumeOf::Speaker, VolumeOf::Headset] {
             let level = self.device.device.volume(of);
-            self.edge.set_volume(of, level);
+            self.edge.audio.set_volume(of, level);
         }
     }
 }

@@ -3,11 +3,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod audio_stubs;
 pub mod config_store;
 pub mod ctl;
 pub mod device_edge;
 pub mod dns;
+pub mod history_store;
 pub mod input;
 pub mod media;
 pub mod provision;

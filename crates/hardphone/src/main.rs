@@ -58,7 +58,9 @@ enum Command {
         file: std::path::PathBuf,
     },
     /// Drive a running phone: `status`, `dial URI`, `answer`, `hangup`, `hold`, `resume`,
-    /// `dtmf DIGITS`, `transfer URI` (a call number may follow). Prints one JSON line.
+    /// `dtmf DIGITS`, `transfer URI` (a call number may follow); `mute`, `unmute`,
+    /// `conference N M`, `tone NAME|stop`, `ring NAME|stop`, `path handset|speaker|headset|off`,
+    /// `volume WHICH LEVEL`. Prints one JSON line.
     Ctl {
         /// The request and its arguments.
         #[arg(required = true, num_args = 1.., trailing_var_arg = true)]

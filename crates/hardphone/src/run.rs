@@ -192,7 +192,7 @@ impl Phone {
         if pending.is_empty() {
             warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)");
         }
-        let mut edge = EdgeState::new(&config.audio);
+        let mut edge = EdgeState::new(&config.audio).map_err(|e| format!("cannot start the audio engine: {e}"))?;
         let listen_ip = transports.local_addr().ip();
         edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
         edge.listen = transports.local_addr();

@@ -1,5 +1,5 @@
-//! Sans-IO media for Hardphone: codecs, the jitter buffer with loss concealment, RFC 4733 DTMF
-//! and call-progress tones.
+//! Sans-IO media for Hardphone: codecs, the jitter buffer with loss concealment, RFC 4733 DTMF,
+//! call-progress tones and the mixer of calls, tones and a local conference.
 //!
 //! Nothing here does I/O, reads a clock or draws global randomness: audio frames and packets go
 //! in with `now`, frames and packets come out. The edge runs it on its own thread.
@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod dtmf;
 pub mod jitter;
+pub mod mix;
 pub mod quality;
 pub mod rtcp;
 pub mod rtp;

@@ -1,45 +1,39 @@
 //! Carrying out control requests against the core, and what the edge knows besides it: each
-//! account's last registration state, and each call's RTP socket and negotiated media.
+//! account's last registration state, each call's RTP socket and negotiated media, and the
+//! audio engine (tones, ringer, audio path, mute, volumes, conference, every call's media).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Instant;
 
-use audio::{DeviceOpener, DeviceSpec};
-
+use audio::DeviceOpener;
+use media::tones::Region;
 use phone::core::{CallId, CallInfo, CallState, Core};
 use sdp::NegotiatedAudio;
 use serde_json::{json, Value};
 
 use super::{error, Request};
-use crate::media::{Command, MediaDevices, MediaHandle};
+use crate::media::{AudioDevices, AudioEngine, CallHandle};
 
 /// One call's media at the edge: its RTP socket (bound before the SDP names its port; handed
-/// to the media thread when the stream is negotiated), what was negotiated, and the thread.
+/// to the audio engine when the stream is negotiated), what was negotiated, and the engine's
+/// handle of it (dropping it ends the call's media).
 #[derive(Debug)]
 pub struct CallMedia {
-    /// The RTP socket, until the media thread takes it.
+    /// The RTP socket, until the audio engine takes it.
     pub socket: Option<UdpSocket>,
     /// The negotiated audio, once known.
     pub negotiated: Option<NegotiatedAudio>,
-    /// The media thread, once started.
-    pub engine: Option<MediaHandle>,
-    /// The microphone is muted (an agent session's hold).
+    /// The call's media in the audio engine, once started.
+    pub engine: Option<CallHandle>,
+    /// The microphone was muted by this call's hold (an agent session: RTP keeps flowing).
     pub muted: bool,
 }
 
 impl CallMedia {
     fn new(socket: UdpSocket) -> CallMedia {
         CallMedia { socket: Some(socket), negotiated: None, engine: None, muted: false }
-    }
-
-    /// Mutes or unmutes the microphone of this call (silence is sent: RTP keeps flowing).
-    pub fn set_muted(&mut self, muted: bool) {
-        self.muted = muted;
-        if let Some(engine) = &self.engine {
-            engine.send(Command::Mute(muted));
-        }
     }
 }
 
@@ -54,10 +48,11 @@ pub struct EdgeState {
     pub bind_ip: Option<IpAddr>,
     /// The SIP listening address (for the local address of direct calls).
     pub listen: SocketAddr,
-    /// The sound devices calls use.
-    pub devices: MediaDevices,
-    /// Opens them (and says once when one is missing).
-    pub opener: Arc<DeviceOpener>,
+    /// The audio engine: call the audio methods of the deskphone's `DeviceOutput`s on it
+    /// (`play_tone`, `ring`, `set_audio_path`, `set_mute`, `set_volume`, `set_conference`).
+    pub audio: AudioEngine,
+    /// Whose call-progress tones `hardphone ctl tone` plays (`audio.tone_region`).
+    pub tone_region: Region,
     /// The provisioning's state, for `ctl status` (kept current by the loop).
     pub provisioning: Option<crate::provision::ProvisioningStatus>,
     /// A NOTIFY `Event: check-sync` came from this account's registrar: the loop hands it to
@@ -66,52 +61,51 @@ pub struct EdgeState {
 }
 
 impl EdgeState {
-    /// The edge's state for the `[audio]` settings (an unparsable device name is `null`).
-    pub fn new(audio: &phone::config::AudioSettings) -> EdgeState {
-        let spec = |name: &str| name.parse::<DeviceSpec>().unwrap_or(DeviceSpec::Null);
-        let input = audio.handset.input.as_deref().unwrap_or(&audio.input);
-        let output = audio.handset.output.as_deref().unwrap_or(&audio.output);
-        EdgeState {
+    /// The edge's state for the `[audio]` settings (an unparsable device name is `null`); starts
+    /// the audio engine's thread, which opens no device until it has something to do.
+    pub fn new(audio: &phone::config::AudioSettings) -> std::io::Result<EdgeState> {
+        let devices = AudioDevices::from_settings(audio);
+        Ok(EdgeState {
             accounts: BTreeMap::new(),
             media: BTreeMap::new(),
             bind_ip: None,
             listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
-            devices: MediaDevices { input: spec(input), output: spec(output), sample_rate: audio.sample_rate },
-            opener: Arc::new(DeviceOpener::default()),
+            audio: AudioEngine::start(devices, Arc::new(DeviceOpener::default()))?,
+            tone_region: region(audio.tone_region),
             provisioning: None,
             check_sync: None,
-        }
+        })
     }
 
     /// A call's stream was negotiated, renegotiated (`Some`) or ended (`None`): start, update
-    /// or stop its media thread.
+    /// or stop its media in the audio engine.
     pub fn media_changed(&mut self, call: CallId, negotiated: Option<NegotiatedAudio>) {
         let Some(slot) = self.media.get_mut(&call) else { return };
         slot.negotiated = negotiated.clone();
-        match (negotiated, slot.engine.as_ref()) {
+        match (negotiated, slot.engine.is_some()) {
             (None, _) => slot.engine = None,
-            (Some(negotiated), Some(engine)) => {
-                engine.send(Command::Update(Box::new(negotiated)));
-            }
-            (Some(negotiated), None) => {
+            (Some(negotiated), true) => self.audio.update_call(call, &negotiated),
+            (Some(negotiated), false) => {
                 let Some(socket) = slot.socket.take() else { return };
-                match crate::media::start(
-                    call.to_string(),
-                    socket,
-                    &negotiated,
-                    self.devices.clone(),
-                    self.opener.clone(),
-                ) {
-                    Ok(engine) => {
-                        if slot.muted {
-                            engine.send(Command::Mute(true));
-                        }
-                        slot.engine = Some(engine);
-                    }
+                match self.audio.start_call(call, socket, &negotiated) {
+                    Ok(handle) => slot.engine = Some(handle),
                     Err(error) => tracing::warn!(%call, %error, "media not started"),
                 }
             }
         }
+    }
+
+    /// Sends `digits` on `call` in its RTP stream (RFC 4733) when telephone-events were agreed
+    /// on the clock of the codec we send and its media runs; false otherwise: then the caller
+    /// sends them by SIP INFO (`Core::send_dtmf_info`).
+    pub fn send_dtmf(&mut self, call: CallId, digits: &str) -> bool {
+        let Some(media) = self.media.get(&call) else { return false };
+        let in_rtp = media.negotiated.as_ref().is_some_and(phone::media::dtmf_in_rtp);
+        if !in_rtp || media.engine.is_none() {
+            return false;
+        }
+        self.audio.send_dtmf(call, digits);
+        true
     }
 
     /// Binds an RTP socket for a new call (RFC 3550 §11 prefers an even port; any free port
@@ -121,6 +115,15 @@ impl EdgeState {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0))?;
         let port = socket.local_addr()?.port();
         Ok((socket, port))
+    }
+}
+
+/// The tone plan of a configured region.
+pub fn region(region: phone::config::ToneRegion) -> Region {
+    match region {
+        phone::config::ToneRegion::Us => Region::Us,
+        phone::config::ToneRegion::Uk => Region::Uk,
+        phone::config::ToneRegion::Eu => Region::Eu,
     }
 }
 
@@ -182,16 +185,12 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
         }
         Request::Dtmf { digits, call } => {
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
-            let media = edge.media.get(&call);
-            let in_rtp = media.and_then(|m| m.negotiated.as_ref()).is_some_and(phone::media::dtmf_in_rtp);
-            match media.and_then(|m| m.engine.as_ref()) {
-                Some(engine) if in_rtp && engine.send(Command::Dtmf(digits.clone())) => {
-                    json!({ "ok": true, "call": call.0, "via": "rtp" })
-                }
-                _ => match core.send_dtmf_info(now, call, &digits) {
-                    Ok(()) => json!({ "ok": true, "call": call.0, "via": "info" }),
-                    Err(e) => error(e),
-                },
+            if edge.send_dtmf(call, &digits) {
+                return json!({ "ok": true, "call": call.0, "via": "rtp" });
+            }
+            match core.send_dtmf_info(now, call, &digits) {
+                Ok(()) => json!({ "ok": true, "call": call.0, "via": "info" }),
+                Err(e) => error(e),
             }
         }
         Request::Transfer { uri, call } => {
@@ -204,7 +203,44 @@ pub fn execute(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value
             let Some(call) = pick(&calls, call, |s| *s == CallState::Active) else { return error("no active call") };
             done(core.transfer(now, call, &uri), call)
         }
+        audio => execute_audio(core, edge, audio),
     }
+}
+
+/// Carries out the audio requests: mute, unmute, conference, tone, ring, path, volume.
+fn execute_audio(core: &mut Core, edge: &mut EdgeState, request: Request) -> Value {
+    match request {
+        Request::Mute => edge.audio.set_mute(true),
+        Request::Unmute => edge.audio.set_mute(false),
+        Request::Conference(numbers) => {
+            let calls = core.calls();
+            let mut ids = Vec::with_capacity(numbers.len());
+            for number in numbers {
+                let Some(call) = calls.iter().find(|c| c.id.0 == number && !matches!(c.state, CallState::Ended(_)))
+                else {
+                    return error(format!("no call {number}"));
+                };
+                if call.state == CallState::Held {
+                    if let Err(e) = core.set_hold(Instant::now(), call.id, false) {
+                        return error(e);
+                    }
+                }
+                ids.push(call.id);
+            }
+            edge.audio.set_conference(&ids);
+        }
+        Request::Tone(Some(tone)) => edge.audio.play_tone(tone, edge.tone_region),
+        Request::Tone(None) => edge.audio.stop_tone(),
+        Request::Ring(Some(ringtone)) => {
+            let volume = edge.audio.volume(phone::device::VolumeOf::Ringer);
+            edge.audio.ring(ringtone, volume);
+        }
+        Request::Ring(None) => edge.audio.stop_ring(),
+        Request::Path(path) => edge.audio.set_audio_path(path),
+        Request::Volume { of, level } => edge.audio.set_volume(of, level),
+        other => return error(format!("not an audio request: {other:?}")),
+    }
+    json!({ "ok": true, "muted": edge.audio.muted(), "audio": edge.audio.status_json() })
 }
 
 /// Answers `call` from a new RTP socket.
@@ -241,7 +277,8 @@ pub fn dial_for_transfer(core: &mut Core, edge: &mut EdgeState, referred_by: Cal
 fn mute(edge: &mut EdgeState, call: CallId, muted: bool) -> Value {
     match edge.media.get_mut(&call) {
         Some(media) => {
-            media.set_muted(muted);
+            media.muted = muted;
+            edge.audio.set_mute(muted);
             json!({ "ok": true, "call": call.0, "muted": muted })
         }
         None => error("the call has no media"),
@@ -280,7 +317,7 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
         .iter()
         .map(|c| {
             let media = edge.media.get(&c.id).and_then(|m| m.negotiated.as_ref());
-            let quality = edge.media.get(&c.id).and_then(|m| m.engine.as_ref()).and_then(|e| e.quality());
+            let quality = edge.audio.quality(c.id);
             json!({
                 "id": c.id.0,
                 "account": c.account,
@@ -296,7 +333,14 @@ fn status(core: &Core, edge: &EdgeState) -> Value {
         })
         .collect();
     let provisioning = edge.provisioning.as_ref().map(|p| p.to_json(Instant::now()));
-    json!({ "ok": true, "accounts": accounts, "calls": calls, "provisioning": provisioning })
+    json!({
+        "ok": true,
+        "accounts": accounts,
+        "calls": calls,
+        "muted": edge.audio.muted(),
+        "audio": edge.audio.status_json(),
+        "provisioning": provisioning,
+    })
 }
 
 /// A call state as one word (plus the reason of an ended call).

@@ -1,6 +1,7 @@
 //! The control interface: a running phone is driven from scripts and other programs over a Unix
 //! socket. One request per line (`status`, `dial 2002`, `answer`, `hangup 3`, `hold`, `resume`,
-//! `dtmf 123#`, `transfer 2003`), one JSON line back (`{"ok":true,...}` or
+//! `dtmf 123#`, `transfer 2003`, `mute`, `unmute`, `conference 1 2`, `tone dial`, `ring bell`,
+//! `path speaker`, `volume handset 7`), one JSON line back (`{"ok":true,...}` or
 //! `{"ok":false,"error":"..."}`). `hardphone ctl COMMAND...` is the client; the same requests
 //! are the API the device UI uses.
 
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use media::tones::{Ringtone, Tone};
+use phone::device::{AudioPath, VolumeOf};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
@@ -66,6 +69,27 @@ pub enum Request {
         /// The call.
         call: Option<u64>,
     },
+    /// Mute the microphone: every call is sent silence, its RTP flowing as before.
+    Mute,
+    /// Unmute the microphone.
+    Unmute,
+    /// Mix these calls in a local conference, taking held ones off hold (`conference 1 2`);
+    /// none (`conference` or `conference off`) ends it.
+    Conference(Vec<u64>),
+    /// Play a call-progress tone on the audio path (`tone dial`, `tone call-waiting`, ...), or
+    /// stop it (`tone stop`).
+    Tone(Option<Tone>),
+    /// Ring with a ringtone (`ring warble|bell|melody`), or stop (`ring stop`).
+    Ring(Option<Ringtone>),
+    /// Route the call audio and tones (`path handset|speaker|headset|off`).
+    Path(AudioPath),
+    /// Set a volume, `0..=10` (`volume ringer|handset|speaker|headset LEVEL`).
+    Volume {
+        /// Which one.
+        of: VolumeOf,
+        /// The level.
+        level: u8,
+    },
 }
 
 impl Request {
@@ -95,10 +119,71 @@ impl Request {
             "transfer" => {
                 Request::Transfer { uri: words.get(1).ok_or("transfer needs a target")?.to_string(), call: call(2)? }
             }
-            other => return Err(format!("unknown command: {other}")),
+            other => return parse_audio(other, &words[1..]),
         };
         Ok(request)
     }
+}
+
+/// The audio requests: mute, unmute, conference, tone, ring, path, volume.
+fn parse_audio(command: &str, args: &[&str]) -> Result<Request, String> {
+    let word = |what: &str| args.first().copied().ok_or(format!("{command} needs {what}"));
+    let request = match command {
+        "mute" => Request::Mute,
+        "unmute" => Request::Unmute,
+        "conference" if args.first() == Some(&"off") => Request::Conference(Vec::new()),
+        "conference" => Request::Conference(
+            args.iter()
+                .map(|w| w.trim_start_matches("call-").parse().map_err(|_| format!("not a call: {w}")))
+                .collect::<Result<_, _>>()?,
+        ),
+        "tone" => Request::Tone(match word("a tone or stop")? {
+            "stop" => None,
+            name => Some(tone_named(name).ok_or(format!("unknown tone: {name}"))?),
+        }),
+        "ring" => Request::Ring(match word("a ringtone or stop")? {
+            "stop" => None,
+            "warble" => Some(Ringtone::Warble),
+            "bell" => Some(Ringtone::Bell),
+            "melody" => Some(Ringtone::Melody),
+            name => return Err(format!("unknown ringtone: {name}")),
+        }),
+        "path" => Request::Path(match word("handset, speaker, headset or off")? {
+            "handset" => AudioPath::Handset,
+            "speaker" => AudioPath::Speaker,
+            "headset" => AudioPath::Headset,
+            "off" => AudioPath::Off,
+            name => return Err(format!("unknown audio path: {name}")),
+        }),
+        "volume" => {
+            let of = match word("ringer, handset, speaker or headset")? {
+                "ringer" => VolumeOf::Ringer,
+                "handset" => VolumeOf::Handset,
+                "speaker" => VolumeOf::Speaker,
+                "headset" => VolumeOf::Headset,
+                name => return Err(format!("unknown volume: {name}")),
+            };
+            let level = args.get(1).ok_or("volume needs a level, 0 to 10")?;
+            let level = level.parse().ok().filter(|l| *l <= 10).ok_or(format!("not a level 0 to 10: {level}"))?;
+            Request::Volume { of, level }
+        }
+        other => return Err(format!("unknown command: {other}")),
+    };
+    Ok(request)
+}
+
+/// A call-progress tone by its name in `hardphone ctl tone NAME`.
+fn tone_named(name: &str) -> Option<Tone> {
+    Some(match name {
+        "dial" => Tone::Dial,
+        "ringback" => Tone::Ringback,
+        "busy" => Tone::Busy,
+        "congestion" => Tone::Congestion,
+        "call-waiting" => Tone::CallWaiting,
+        "confirmation" => Tone::Confirmation,
+        "stutter-dial" => Tone::StutterDial,
+        _ => return None,
+    })
 }
 
 /// A request from a client with where its answer goes.
@@ -219,5 +304,28 @@ mod tests {
         assert!(Request::parse("dial").is_err());
         assert!(Request::parse("hangup x").is_err());
         assert!(Request::parse("reboot").unwrap_err().contains("unknown command"));
+    }
+
+    #[test]
+    fn audio_requests_parse_with_their_arguments() {
+        assert_eq!(Request::parse("mute"), Ok(Request::Mute));
+        assert_eq!(Request::parse("unmute"), Ok(Request::Unmute));
+        assert_eq!(Request::parse("conference call-1 2"), Ok(Request::Conference(vec![1, 2])));
+        assert_eq!(Request::parse("conference"), Ok(Request::Conference(Vec::new())));
+        assert_eq!(Request::parse("conference off"), Ok(Request::Conference(Vec::new())));
+        assert!(Request::parse("conference x").is_err());
+        assert_eq!(Request::parse("tone dial"), Ok(Request::Tone(Some(Tone::Dial))));
+        assert_eq!(Request::parse("tone call-waiting"), Ok(Request::Tone(Some(Tone::CallWaiting))));
+        assert_eq!(Request::parse("tone stop"), Ok(Request::Tone(None)));
+        assert!(Request::parse("tone").is_err());
+        assert!(Request::parse("tone siren").unwrap_err().contains("unknown tone"));
+        assert_eq!(Request::parse("ring bell"), Ok(Request::Ring(Some(Ringtone::Bell))));
+        assert_eq!(Request::parse("ring stop"), Ok(Request::Ring(None)));
+        assert_eq!(Request::parse("path speaker"), Ok(Request::Path(AudioPath::Speaker)));
+        assert!(Request::parse("path car").is_err());
+        assert_eq!(Request::parse("volume handset 7"), Ok(Request::Volume { of: VolumeOf::Handset, level: 7 }));
+        assert!(Request::parse("volume handset 11").is_err());
+        assert!(Request::parse("volume handset").is_err());
+        assert!(Request::parse("volume car 3").is_err());
     }
 }
