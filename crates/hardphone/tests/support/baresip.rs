@@ -15,9 +15,12 @@
 //!   PCMU` after it, see [`Baresip::audio_debug`]), so the `-dec` file ends at the first
 //!   re-INVITE. No player module is loaded (none is needed to decode).
 //! - control: `ctrl_tcp` runs the long commands of the `menu` module (`dial`, `accept`,
-//!   `hangup`, `hold`, `resume`, `sndcode` (DTMF, during a call), `audio_debug`, ...) and
-//!   sends every UA event (`CALL_INCOMING`, `CALL_ESTABLISHED`, `CALL_CLOSED`,
-//!   `CALL_DTMF_START`, `CALL_REMOTE_SDP`, `REGISTER_OK`, ...) to every connection.
+//!   `hangup`, `hold`, `resume`, `sndcode` (DTMF, during a call), `audio_debug`, `transfer`
+//!   (blind, REFER), ...) and sends every UA event (`CALL_INCOMING`, `CALL_ESTABLISHED`,
+//!   `CALL_CLOSED`, `CALL_DTMF_START`, `CALL_REMOTE_SDP`, `REGISTER_OK`, `TRANSFER` (a REFER
+//!   received, its Refer-To as `param`), ...) to every connection.
+//! - transfer: on a REFER baresip calls the Refer-To URI as it is (no Replaces header: 1.0.0
+//!   has no RFC 3891) and ends the referring call on a NOTIFY with a 2xx sipfrag.
 //! - SIP: `sip_listen 127.0.0.1:P` binds UDP and TCP on P and TLS on P+1; `net_interface
 //!   127.0.0.1` makes the SDP name 127.0.0.1 (otherwise the host's first interface).
 #![allow(dead_code)]
@@ -65,12 +68,16 @@ pub struct BaresipSetup {
     pub auto_answer: bool,
     /// The frequency of the tone baresip sends (its "microphone").
     pub tone_hz: f64,
+    /// With a registrar: every request goes through it (`outbound=` in the account), as a
+    /// desk phone behind a PBX, so a call to `sip:user@127.0.0.1` (no port) reaches the
+    /// registrar's users. Needed where baresip calls a URI it was given (a transfer target).
+    pub outbound_proxy: bool,
 }
 
 impl BaresipSetup {
     /// Direct (no registrar), all codecs, auto-answer, a 600 Hz tone.
     pub fn direct() -> BaresipSetup {
-        BaresipSetup { registrar: None, codecs: None, auto_answer: true, tone_hz: 600.0 }
+        BaresipSetup { registrar: None, codecs: None, auto_answer: true, tone_hz: 600.0, outbound_proxy: false }
     }
 }
 
@@ -142,6 +149,9 @@ fn accounts(setup: &BaresipSetup) -> String {
         Some(r) => format!("<sip:{}@127.0.0.1:{};transport=udp>;auth_pass={};regint=300", r.user, r.port, r.password),
         None => format!("<sip:{DIRECT_USER}@127.0.0.1>;regint=0"),
     };
+    if let Some(r) = setup.registrar.as_ref().filter(|_| setup.outbound_proxy) {
+        line.push_str(&format!(";outbound=\"sip:127.0.0.1:{};transport=udp\"", r.port));
+    }
     line.push_str(if setup.auto_answer { ";answermode=auto" } else { ";answermode=manual" });
     if let Some(codecs) = setup.codecs {
         line.push_str(&format!(";audio_codecs={codecs}"));
@@ -288,6 +298,12 @@ impl Baresip {
     /// Takes the current call off hold (re-INVITE, sendrecv).
     pub fn resume(&self) {
         self.command_ok("resume", None);
+    }
+
+    /// Transfers the current call to `uri` (blind: a REFER to the far end, RFC 3515); baresip
+    /// ends its call when the far end's NOTIFY reports the new call answered.
+    pub fn transfer(&self, uri: &str) {
+        self.command_ok("transfer", Some(uri));
     }
 
     /// Sends `digits` as RFC 4733 events on the current call (`sndcode`).

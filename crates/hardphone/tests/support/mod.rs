@@ -19,6 +19,10 @@ pub const PASSWORD: &str = "s3cret-1001";
 pub const USER2: &str = "1002";
 /// Its password.
 pub const PASSWORD2: &str = "s3cret-1002";
+/// A third account Kamailio knows, for transfers between three parties.
+pub const USER3: &str = "1003";
+/// Its password.
+pub const PASSWORD3: &str = "s3cret-1003";
 
 /// Where the Debian package puts Kamailio's modules.
 const MODULES: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
@@ -129,6 +133,7 @@ modparam("htable", "htable", "users=>size=4;")
 event_route[htable:mod-init] {{
     $sht(users=>{USER}) = "{PASSWORD}";
     $sht(users=>{USER2}) = "{PASSWORD2}";
+    $sht(users=>{USER3}) = "{PASSWORD3}";
 }}
 
 request_route {{
