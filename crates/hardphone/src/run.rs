@@ -330,7 +330,14 @@ impl Phone {
                 if matches!(call.state, phone::core::CallState::Ended(_)) {
                     edge.media.remove(&call.id);
                 }
-                // An auto-answer call is answered by the device (DeviceOutput::Answer).
+                // An auto-answer call is answered by the device (DeviceOutput::Answer), but a
+                // call replacing one of ours (an attended transfer completing, RFC 3891 §3) is
+                // taken at once, even while that call is up.
+                let replacing = call.state == phone::core::CallState::Incoming && core.replaces(call.id).is_some();
+                if replacing {
+                    let answer = crate::ctl::exec::answer(core, edge, call.id);
+                    info!(call = %call.id, %answer, "answered: it replaces a call (transfer)");
+                }
             }
             Output::Media { call, media } => {
                 match &media {

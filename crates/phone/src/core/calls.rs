@@ -343,6 +343,12 @@ impl Core {
         self.calls.iter().map(|(id, call)| call.info(*id)).collect()
     }
 
+    /// The call `call` replaces (it came with a Replaces header naming that dialog, RFC 3891
+    /// §3): the edge answers it at once, whatever else is going on, as the transfer completes.
+    pub fn replaces(&self, call: CallId) -> Option<CallId> {
+        self.calls.get(&call).and_then(|slot| slot.replaces)
+    }
+
     /// A new INVITE outside any dialog: a call comes in on the account it names (the
     /// Request-URI's user), rings (180), and is reported [`CallState::Incoming`].
     pub(super) fn incoming_call(&mut self, now: Instant, key: TransactionKey, request: &Request, route: Route) {
