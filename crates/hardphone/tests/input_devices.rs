@@ -3,6 +3,8 @@
 //! also what a device that is unplugged and plugged back looks like: its reader ends and opens
 //! it again.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -111,4 +113,58 @@ fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("hardphone-input-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The phone with a USB handset (a FIFO standing in for its evdev device): lifting it and
+/// dialing `127*0*0*1*<port>#` on its telephony keypad calls a second phone directly; once that
+/// one answers, hanging the handset up ends the call. Two headless phones with no account
+/// (direct calls on), null audio.
+#[test]
+fn a_usb_handset_lifts_dials_and_hangs_up_a_call() {
+    use support::{free_port, start_phone_toml, wait_until};
+    let dir = tempfile_dir();
+    let fifo = dir.join("event-handset");
+    mkfifo(&fifo);
+    let (port_a, port_b) = (free_port(), free_port());
+    let audio = "[audio]\ninput = \"null\"\noutput = \"null\"\n";
+    let a_toml =
+        format!("[sip]\nlisten = \"127.0.0.1:{port_a}\"\n{audio}[input]\ndevices = [\"{}\"]\n", fifo.display());
+    let a = start_phone_toml(&dir, "a", &a_toml);
+    let b = start_phone_toml(&dir, "b", &format!("[sip]\nlisten = \"127.0.0.1:{port_b}\"\n{audio}"));
+    let calls = |phone: &support::Phone| phone.ctl("status")["calls"].as_array().cloned().unwrap_or_default();
+    let mut records = vec![key("KEY_PICKUP_PHONE", 1), key("KEY_PICKUP_PHONE", 0)];
+    let digits = format!("127*0*0*1*{port_b}#");
+    for c in digits.chars() {
+        let name = match c {
+            '*' => "KEY_NUMERIC_STAR".to_owned(),
+            '#' => "KEY_NUMERIC_POUND".to_owned(),
+            d => format!("KEY_NUMERIC_{d}"),
+        };
+        records.push(key(&name, 1));
+        records.push(key(&name, 0));
+        records.push(syn());
+    }
+    write_records(&fifo, &records);
+    let ringing = wait_until(
+        "the second phone rings",
+        Duration::from_secs(10),
+        || calls(&b).into_iter().find(|c| c["state"] == "incoming").and_then(|c| c["id"].as_u64()),
+        || format!("{}\n{}", a.log(), b.log()),
+    );
+    assert_eq!(b.ctl(&format!("answer {ringing}"))["ok"], true);
+    wait_until(
+        "the call is up on the handset's phone",
+        Duration::from_secs(10),
+        || calls(&a).iter().any(|c| c["state"] == "active").then_some(()),
+        || a.log(),
+    );
+    write_records(&fifo, &[key("KEY_HANGUP_PHONE", 1), key("KEY_HANGUP_PHONE", 0)]);
+    wait_until(
+        "the call ended by the hook",
+        Duration::from_secs(10),
+        || calls(&a).iter().all(|c| c["state"].as_str().is_some_and(|s| s.starts_with("ended"))).then_some(()),
+        || a.log(),
+    );
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&dir);
 }
