@@ -120,6 +120,7 @@ impl Default for KeyMap {
             ("KEY_F4", Key::Soft(3)),
             ("KEY_VOLUMEUP", Key::VolumeUp),
             ("KEY_VOLUMEDOWN", Key::VolumeDown),
+            ("KEY_MENU", Key::Menu),
         ];
         for (name, key) in keys {
             if let Some(code) = key_code(name) {
@@ -275,7 +276,7 @@ fn parse_code(text: &str) -> Option<u16> {
 }
 
 /// A phone key name of `[input.keys]`: `0`–`9`, `*`, `#`, `soft1`–`soft4`, `line1`–`line8`,
-/// `speed1`–`speed16`, `up`, `down`, `ok`, `back`, `volume_up`, `volume_down`, `mute`,
+/// `speed1`–`speed16`, `up`, `down`, `ok`, `back`, `menu`, `volume_up`, `volume_down`, `mute`,
 /// `mute_switch`, `dnd`, `redial`, `hold`, `transfer`, `conference`, `messages`, `history`,
 /// `speaker`, `headset`, `hook_switch`, `off_hook`, `on_hook`, `hook`.
 fn parse_action(name: &str) -> Option<KeyAction> {
@@ -301,6 +302,7 @@ fn parse_action(name: &str) -> Option<KeyAction> {
         "history" => Key::History,
         "speaker" => Key::Speaker,
         "headset" => Key::Headset,
+        "menu" => Key::Menu,
         "mute_switch" => return Some(KeyAction::MuteSwitch),
         "hook_switch" => return Some(KeyAction::HookSwitch),
         "off_hook" => return Some(KeyAction::OffHook),
@@ -352,6 +354,7 @@ mod tests {
         }
         assert_eq!(map.map(press(key_code("KEY_NUMERIC_POUND").unwrap())), Some(InputAction::Key(Key::Pound)));
         assert_eq!(map.map(press(key_code("KEY_KPASTERISK").unwrap())), Some(InputAction::Key(Key::Star)));
+        assert_eq!(map.map(press(key_code("KEY_MENU").unwrap())), Some(InputAction::Key(Key::Menu)), "the settings");
         assert_eq!(map.map(InputEvent { kind: 0, code: 0, value: 0 }), None, "EV_SYN");
         assert_eq!(map.map(press(30)), None, "KEY_A is not mapped");
     }
