@@ -51,9 +51,11 @@ fn the_hold_key_mutes_an_agent_session_instead_of_holding_it() {
     assert!(rig.device.screen().shows("Muted"));
     assert!(rig.device.screen().shows("Agent session"));
     assert_eq!(actions(&rig.key(Key::Hold)), [DeviceOutput::Mute(false)]);
-    // The Hold soft key does the same.
-    let hold = rig.soft_keys().iter().position(|k| k == "Hold").expect("a Hold soft key");
-    assert_eq!(actions(&rig.key(Key::Soft(hold))), [DeviceOutput::Mute(true)]);
+    // The hold soft key does the same, and is labelled for what it does.
+    assert!(!rig.soft_keys().iter().any(|k| k == "Hold"), "{:?}", rig.soft_keys());
+    let mute = rig.soft_keys().iter().position(|k| k == "Mute").expect("a Mute soft key");
+    assert_eq!(actions(&rig.key(Key::Soft(mute))), [DeviceOutput::Mute(true)]);
+    assert_eq!(rig.soft_keys()[mute], "Unmute");
 }
 
 #[test]

@@ -73,3 +73,15 @@ impl Device {
 
 /// The most characters of a text message the screen shows.
 pub const MAX_TEXT_SHOWN: usize = 160;
+
+impl Device {
+    /// A soft key's label; on an agent session the hold key mutes, and says so.
+    pub(super) fn soft_label(&self, soft: super::view::Soft) -> &'static str {
+        let agent = self.focus.and_then(|idx| self.call_at(idx)).is_some_and(|call| call.agent_session);
+        match soft {
+            super::view::Soft::Hold if agent && self.muted => "Unmute",
+            super::view::Soft::Hold if agent => "Mute",
+            other => other.label(),
+        }
+    }
+}

@@ -49,7 +49,7 @@ pub(super) enum Soft {
 }
 
 impl Soft {
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Soft::Redial => "Redial",
             Soft::History => "History",
@@ -181,7 +181,7 @@ impl Device {
         let soft_keys = if self.view == View::Settings {
             self.settings_soft_labels().map(str::to_owned)
         } else {
-            self.soft_actions().map(|a| a.map(Soft::label).unwrap_or("").to_owned())
+            self.soft_actions().map(|a| a.map(|soft| self.soft_label(soft)).unwrap_or("").to_owned())
         };
         let text_entry = self.view == View::Settings && self.settings.text_entry();
         Screen { status, main, soft_keys, text_entry }
