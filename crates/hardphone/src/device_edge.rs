@@ -209,6 +209,19 @@ impl DeviceEdge {
         }
     }
 
+    /// A control request the device must know of: `ctl mute` / `unmute` press the device's
+    /// Mute key when its state differs, so its lamp and screen agree with the audio engine.
+    pub fn ctl_request(&mut self, request: &crate::ctl::Request) {
+        let wanted = match request {
+            crate::ctl::Request::Mute => true,
+            crate::ctl::Request::Unmute => false,
+            _ => return,
+        };
+        if self.device.muted() != wanted {
+            self.input(Input::Key(Key::Mute));
+        }
+    }
+
     /// Lifts the handset, or puts it down.
     pub fn toggle_hook(&mut self) {
         let hook = match self.device.hook() {

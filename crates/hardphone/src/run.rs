@@ -141,6 +141,7 @@ pub async fn run(
             event = phone.transports.next_event() => handle_event(&mut phone.core, event),
             _ = sleep => phone.handle_timeout(),
             Some(call) = ctl.recv() => {
+                phone.device.ctl_request(&call.request);
                 let answer = execute(&mut phone.core, &mut phone.edge, call.request);
                 let _ = call.reply.send(answer);
             }
