@@ -190,9 +190,6 @@ impl Phone {
         let mut core = Core::new(&config, instance, OsRng.next_u64());
         let dns = Dns::from_system().map_err(|e| e.to_string())?;
         let pending: Vec<(Instant, usize)> = core.accounts().iter().map(|a| (Instant::now(), a.index)).collect();
-        if pending.is_empty() {
-            warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)");
-        }
         let mut edge = EdgeState::new(&config.audio).map_err(|e| format!("cannot start the audio engine: {e}"))?;
         let listen_ip = transports.local_addr().ip();
         edge.bind_ip = (!listen_ip.is_unspecified()).then_some(listen_ip);
@@ -204,6 +201,11 @@ impl Phone {
         let mut device = DeviceEdge::new(&config, state_dir, views);
         device.update_network(edge.listen);
         let provisioning = Provisioning::new(Instant::now(), &config, provisioning_url, &store, OsRng.next_u64());
+        match (&provisioning.status().url, pending.is_empty()) {
+            (Some(url), true) => info!(%url, "no accounts yet: waiting for the provisioning server"),
+            (None, true) => warn!("no accounts configured: the phone listens but registers nowhere (docs/CONFIG.md)"),
+            _ => {}
+        }
         let mut phone = Phone {
             core,
             transports,
