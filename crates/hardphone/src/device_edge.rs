@@ -83,7 +83,9 @@ pub struct DeviceEdge {
     views: Option<std::sync::mpsc::Sender<FrontView>>,
     shown: Option<FrontView>,
     note: Option<String>,
-    next_clock: Instant,
+    /// When the clock was last handed to the device, and when the next minute starts.
+    last_clock: Instant,
+    next_minute: Instant,
     utc_offset: (i32, Instant),
     network: Option<Input>,
 }
@@ -99,7 +101,8 @@ impl DeviceEdge {
             views,
             shown: None,
             note: None,
-            next_clock: now,
+            last_clock: now,
+            next_minute: now,
             utc_offset: (local_utc_offset(), now),
             network: None,
         }
@@ -112,21 +115,34 @@ impl DeviceEdge {
 
     /// When the device or its clock wants to be woken.
     pub fn poll_timeout(&self) -> Instant {
-        self.device.poll_timeout().map_or(self.next_clock, |at| at.min(self.next_clock))
+        let clock = self.clock_due();
+        self.device.poll_timeout().map_or(clock, |at| at.min(clock))
     }
 
     /// Runs what is due: the device's timers, the clock.
     pub fn handle_timeout(&mut self) {
         let now = Instant::now();
         self.device.handle_timeout(now);
-        if now >= self.next_clock {
-            self.next_clock = now + CLOCK_TICK;
+        if now >= self.clock_due() {
             if now.duration_since(self.utc_offset.1) >= OFFSET_CHECK {
                 self.utc_offset = (local_utc_offset(), now);
             }
             let unix_secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
             self.input(Input::Clock { unix_secs, utc_offset_secs: self.utc_offset.0 });
+            self.last_clock = now;
+            self.next_minute = now + Duration::from_secs(60 - unix_secs % 60);
         }
+    }
+
+    /// When the clock is next handed to the device: every second while a line is in use (call
+    /// durations count seconds), else at the next minute (the status bar shows hours and
+    /// minutes), so an idle phone wakes once a minute for its clock.
+    fn clock_due(&self) -> Instant {
+        let lines = self.device.config().lines.len();
+        if (0..lines).any(|n| self.device.line_call(n).is_some()) {
+            return self.next_minute.min(self.last_clock + CLOCK_TICK);
+        }
+        self.next_minute
     }
 
     /// Tells the device the phone's network when it changed: the address a direct call
