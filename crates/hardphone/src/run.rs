@@ -41,13 +41,6 @@ pub fn default_state_dir() -> PathBuf {
     }
 }
 
-/// Reads the configuration: `Err` with the file, the key and what is wrong.
-pub fn load_config(file: Option<&Path>) -> Result<Config, String> {
-    let Some(file) = file else { return Ok(Config::default()) };
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    Config::from_toml(&text).map_err(|e| format!("{}: {e}", file.display()))
-}
-
 /// The configuration the layers of `store` give; when the kept layers no longer fit the
 /// `--config` file (edited since they were kept), the file alone, with one error line.
 pub fn effective_config(store: &ConfigStore) -> Config {

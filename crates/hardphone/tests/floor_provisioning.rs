@@ -102,18 +102,6 @@ fn phone_toml(server: &Server, mac: &str) -> String {
     )
 }
 
-/// Sets the password of `user` at Kamailio (its `users` hash table) while it runs.
-fn set_kamailio_password(kamailio: &Kamailio, user: &str, password: &str) {
-    let status = std::process::Command::new("/usr/sbin/kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", kamailio.dir.join("ctl.sock").display()))
-        .args(["htable.sets", "users", &format!("s:{user}"), &format!("s:{password}")])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("kamcmd");
-    assert!(status.success(), "kamcmd htable.sets");
-}
-
 fn provisioning(phone: &Phone) -> Value {
     phone.ctl("status")["provisioning"].clone()
 }
@@ -153,7 +141,7 @@ fn a_floor_is_provisioned_from_an_inventory_by_the_provisioning_server() {
 
     // The inventory's password changes (and Kamailio's): registered again with the new one.
     let registered = phone.times_registered();
-    set_kamailio_password(&kamailio, USER, "floor-new-pw");
+    support::set_user_password(&kamailio, USER, "floor-new-pw");
     inventory(&dir.path, &kamailio, "floor-new-pw");
     wait("registered with the new password", &phone, &kamailio, || phone.times_registered() > registered);
 

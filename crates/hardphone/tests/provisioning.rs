@@ -45,18 +45,6 @@ fn is_registered(phone: &Phone) -> bool {
     status["accounts"][0]["state"].as_str().is_some_and(|state| state.starts_with("registered"))
 }
 
-/// Sets the password of `user` at Kamailio (its `users` hash table) while it runs.
-fn set_kamailio_password(kamailio: &Kamailio, user: &str, password: &str) {
-    let status = Command::new("/usr/sbin/kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", kamailio.dir.join("ctl.sock").display()))
-        .args(["htable.sets", "users", &format!("s:{user}"), &format!("s:{password}")])
-        .stdout(Stdio::null())
-        .status()
-        .expect("kamcmd");
-    assert!(status.success(), "kamcmd htable.sets");
-}
-
 /// Waits until `ctl status` reports a provisioning error containing `expected`.
 fn wait_for_error(phone: &Phone, expected: &str) -> String {
     wait_until(
@@ -159,7 +147,7 @@ fn unchanged_files_change_nothing(rig: &Rig, hash: &str) {
 /// its next check (Kamailio refuses the old one now). Returns the new MAC layer and hash.
 fn a_new_password_registers_again(rig: &Rig) -> (String, String) {
     let registered = rig.phone.times_registered();
-    set_kamailio_password(&rig.kamailio, USER, "n3w-secret");
+    support::set_user_password(&rig.kamailio, USER, "n3w-secret");
     let second = mac_layer(&rig.kamailio, "n3w-secret");
     rig.server().put(MAC_FILE, &second);
     rig.wait("registered again", |rig| rig.phone.times_registered() > registered);

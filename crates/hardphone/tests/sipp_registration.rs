@@ -165,54 +165,9 @@ impl Traced {
     }
 }
 
-/// Days from 1970-01-01 to the civil date (proleptic Gregorian).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// `2026-01-31 23:59:59.123456` as seconds.
-fn timestamp(date: &str, time: &str) -> Option<f64> {
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':');
-    let (hours, minutes): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    let seconds: f64 = t.next()?.parse().ok()?;
-    Some((days_from_civil(year, month, day) * 86_400 + hours * 3600 + minutes * 60) as f64 + seconds)
-}
-
-/// The messages of a `-trace_msg` file: each block starts with a line of dashes, the date and
-/// the time, then "UDP message received [n] bytes :" or "UDP message sent (n bytes):", a blank
-/// line and the message.
+/// The messages of sipp's `-trace_msg` file (`support::sipp::parse_trace`).
 fn parse_trace(text: &str) -> Vec<Traced> {
-    let mut messages: Vec<Traced> = Vec::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let Some(rest) = line.strip_prefix("-----") else { continue };
-        let mut words = rest.trim_start_matches('-').split_whitespace();
-        let Some(at) = words.next().zip(words.next()).and_then(|(date, time)| timestamp(date, time)) else {
-            continue;
-        };
-        let Some(kind) = lines.next() else { break };
-        let sent = kind.contains("message sent");
-        if !sent && !kind.contains("message received") {
-            continue;
-        }
-        let mut body = String::new();
-        while let Some(next) = lines.peek() {
-            if next.starts_with("-----") {
-                break;
-            }
-            body.push_str(lines.next().unwrap_or(""));
-            body.push('\n');
-        }
-        messages.push(Traced { at, sent, text: body.trim_start_matches('\n').to_owned() });
-    }
-    messages
+    support::sipp::parse_trace(text).into_iter().map(|(at, sent, text)| Traced { at, sent, text }).collect()
 }
 
 /// A finished run: the messages sipp traced and the phone's registration state log lines.
@@ -365,6 +320,7 @@ fn the_trace_parser_reads_sipp_message_blocks() {
     assert_eq!(messages[1].number("Retry-After"), Some(3));
     assert!((messages[1].at - messages[0].at - 3.1).abs() < 1e-6);
     // Across midnight and a month's end.
-    let gap = timestamp("2026-03-01", "00:00:01.5").unwrap() - timestamp("2026-02-28", "23:59:59.0").unwrap();
+    let gap = support::sipp::timestamp("2026-03-01", "00:00:01.5").unwrap()
+        - support::sipp::timestamp("2026-02-28", "23:59:59.0").unwrap();
     assert!((gap - 2.5).abs() < 1e-6);
 }

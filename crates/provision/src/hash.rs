@@ -1,8 +1,6 @@
 //! The configuration hash phone and server both compute, to tell whether a phone runs the
 //! configuration the server would serve it now.
 
-use sha2::{Digest, Sha256};
-
 /// The SHA-256, as 64 lower-case hex digits, over the three provisioned layers in order
 /// (common, model, the phone's own file): for each, its length in bytes as 8 bytes big-endian,
 /// then its bytes. A layer that is not there (a 404) counts as empty: length 0, no bytes.
@@ -11,12 +9,7 @@ use sha2::{Digest, Sha256};
 /// "on the latest config" when it equals this over what the server would serve that phone now.
 /// The vectors are in docs/PROVISION-SERVER.md.
 pub fn config_hash(common: &[u8], model: &[u8], mac: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    for layer in [common, model, mac] {
-        hasher.update((layer.len() as u64).to_be_bytes());
-        hasher.update(layer);
-    }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    phone::provisioning::config_hash([common, model, mac])
 }
 
 /// Whether `text` has the form of a hash: 64 lower-case hex digits.

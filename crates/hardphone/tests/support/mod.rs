@@ -65,7 +65,7 @@ impl Kamailio {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("kamailio exited ({status}):\n{}", self.log());
             }
-            let answered = kamcmd(self, "core.version").is_some_and(|out| out.contains("kamailio"));
+            let answered = kamcmd(self, &["core.version"]).is_some_and(|out| out.contains("kamailio"));
             if answered {
                 return;
             }
@@ -300,17 +300,24 @@ impl Pki {
     }
 }
 
-/// Runs `kamcmd` on Kamailio's control socket; `None` when it fails.
-fn kamcmd(kamailio: &Kamailio, command: &str) -> Option<String> {
+/// Runs `kamcmd` with `args` on Kamailio's control socket; `None` when it fails.
+fn kamcmd(kamailio: &Kamailio, args: &[&str]) -> Option<String> {
     let output = Command::new("/usr/sbin/kamcmd")
         .arg("-s")
         .arg(format!("unix:{}", kamailio.dir.join("ctl.sock").display()))
-        .arg(command)
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Sets the password of `user` at Kamailio (its `users` hash table) while it runs.
+pub fn set_user_password(kamailio: &Kamailio, user: &str, password: &str) {
+    let (user, password) = (format!("s:{user}"), format!("s:{password}"));
+    let done = kamcmd(kamailio, &["htable.sets", "users", &user, &password]);
+    assert!(done.is_some(), "kamcmd htable.sets");
 }
 
 /// `kamcmd ul.dump`: the location table.

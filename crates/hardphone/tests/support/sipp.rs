@@ -146,7 +146,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// `2026-01-31 23:59:59.123456` as seconds.
-fn timestamp(date: &str, time: &str) -> Option<f64> {
+pub fn timestamp(date: &str, time: &str) -> Option<f64> {
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (year, month, day) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':');

@@ -118,11 +118,14 @@ pub fn user_agent(version: &str, model: &str, mac: &str) -> String {
 /// The hash of the provisioned configuration a phone runs, 64 lower-case hex digits: SHA-256
 /// over, for the common, model and MAC layers in that order, the layer text's length in bytes
 /// as 8 bytes big-endian and then the text (a missing layer is length 0, no text).
-pub fn config_hash(layers: [&str; 3]) -> String {
+/// The one implementation: the phone hashes its texts, the server (`hardphone-provision`)
+/// the bytes it would serve.
+pub fn config_hash<T: AsRef<[u8]>>(layers: [T; 3]) -> String {
     let mut hasher = Sha256::new();
-    for text in layers {
-        hasher.update((text.len() as u64).to_be_bytes());
-        hasher.update(text.as_bytes());
+    for layer in layers {
+        let bytes = layer.as_ref();
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
     }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
